@@ -417,7 +417,7 @@ void Store::PutForkRecordLocked(CommitBatch* batch, const ForkInfo& info) {
 
 Result<ForkId> Store::CreateForkLocked(std::string_view name, const Root& root,
                                        ForkId parent, uint64_t fork_point_seq,
-                                       bool read_only) {
+                                       bool read_only, bool pin_base) {
   FORKDB_RETURN_IF_ERROR(ValidateForkName(name));
   if (fork_names_.count(name)) {
     return Status::InvalidArgument("fork '", name, "' already exists");
@@ -431,9 +431,10 @@ Result<ForkId> Store::CreateForkLocked(std::string_view name, const Root& root,
   info.root = root;
   info.fork_point_seq = fork_point_seq;
   Delta delta;
-  if (parent != kNoFork) {
+  if (root.block != kNullBlock) delta.counts[root.block] += 1;
+  if (pin_base) {
     info.base = root;  // pinned: the common ancestor for three-way comparisons
-    if (root.block != kNullBlock) delta.counts[root.block] += 2;
+    if (root.block != kNullBlock) delta.counts[root.block] += 1;
   }
   CommitBatch batch;
   PutForkRecordLocked(&batch, info);
@@ -450,7 +451,7 @@ Result<ForkId> Store::CreateForkLocked(std::string_view name, const Root& root,
 
 Result<ForkId> Store::CreateRootFork(std::string_view name) {
   MutexLock lock(&mu_);
-  return CreateForkLocked(name, Root(), kNoFork, 0, false);
+  return CreateForkLocked(name, Root(), kNoFork, 0, false, /*pin_base=*/false);
 }
 
 Result<ForkId> Store::CreateFork(std::string_view name, std::string_view from,
@@ -458,7 +459,7 @@ Result<ForkId> Store::CreateFork(std::string_view name, std::string_view from,
   MutexLock lock(&mu_);
   FORKDB_ASSIGN_OR_RETURN(ForkState * parent, FindLocked(from));
   return CreateForkLocked(name, parent->info.root, parent->info.id,
-                          parent->info.commit_seq, read_only);
+                          parent->info.commit_seq, read_only, /*pin_base=*/true);
 }
 
 Result<ForkId> Store::CreateForkFromSnapshot(std::string_view name, const Snapshot& snapshot,
@@ -467,14 +468,10 @@ Result<ForkId> Store::CreateForkFromSnapshot(std::string_view name, const Snapsh
     return Status::InvalidArgument("snapshot belongs to another store");
   }
   MutexLock lock(&mu_);
+  // If the snapshot's fork was dropped, the new fork has no parent but keeps its base.
   ForkId parent = forks_.count(snapshot.fork_) ? snapshot.fork_ : kNoFork;
-  if (parent == kNoFork) {
-    // The snapshot's fork was dropped: the new fork has no parent but keeps its base.
-    FORKDB_ASSIGN_OR_RETURN(ForkId id, CreateForkLocked(name, snapshot.root_, kNoFork,
-                                                        snapshot.commit_seq_, read_only));
-    return id;
-  }
-  return CreateForkLocked(name, snapshot.root_, parent, snapshot.commit_seq_, read_only);
+  return CreateForkLocked(name, snapshot.root_, parent, snapshot.commit_seq_, read_only,
+                          /*pin_base=*/true);
 }
 
 Status Store::DropFork(std::string_view name) {
@@ -568,7 +565,7 @@ Result<std::unique_ptr<Snapshot>> Store::OpenSnapshot(std::string_view fork) {
 Result<std::unique_ptr<Snapshot>> Store::OpenBaseSnapshot(std::string_view fork) {
   MutexLock lock(&mu_);
   FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
-  if (state->info.parent == kNoFork && state->info.base == Root()) {
+  if (state->info.parent == kNoFork && state->info.base.block == kNullBlock) {
     return Status::NotFound("fork '", fork, "' has no base");
   }
   return SnapshotLocked(state->info.parent, state->info.base, state->info.fork_point_seq);

@@ -258,7 +258,7 @@ class Store {
   Status Load();
 
   Result<ForkId> CreateForkLocked(std::string_view name, const Root& root, ForkId parent,
-                                  uint64_t fork_point_seq, bool read_only)
+                                  uint64_t fork_point_seq, bool read_only, bool pin_base)
       FORKDB_REQUIRES(mu_);
   Result<ForkState*> FindLocked(std::string_view name) FORKDB_REQUIRES(mu_);
   Result<std::unique_ptr<Snapshot>> SnapshotLocked(ForkId fork, const Root& root,

@@ -1,12 +1,13 @@
 // Blocks: the physical pages of a store, named by a 64-bit block id.
 //
-// A block's bytes are written once, by the transaction that allocated it, and are
-// immutable from the moment it is sealed (given its checksum) at commit. Readers share
-// sealed blocks through BlockRef without copying.
+// A block's bytes are written once, by the transaction that allocated it, and
+// are immutable from the moment it is sealed (given its checksum) at commit.
+// Readers share sealed blocks through BlockRef without copying.
 //
 // Invariants:
 //   1. Block id 0 (kNullBlock) names no block; it marks an empty slot.
-//   2. A sealed block's checksum is XXH3_64bits_withSeed(bytes, block_size, block id),
+//   2. A sealed block's checksum is XXH3_64bits_withSeed(bytes, block_size,
+//   block id),
 //      so a block stored under the wrong id fails verification too.
 #ifndef FORKDB_COW_BLOCK_H_
 #define FORKDB_COW_BLOCK_H_

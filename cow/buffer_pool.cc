@@ -51,7 +51,8 @@ void BufferPool::RemoveLocked(Frame* frame) {
 }
 
 void BufferPool::EvictLocked() {
-  // Walk from the cold end; `next` stays valid when the frame before it is erased.
+  // Walk from the cold end; `next` stays valid when the frame before it is
+  // erased.
   auto next = lru_.end();
   while (size_bytes_ > capacity_bytes_ && next != lru_.begin()) {
     auto frame = std::prev(next);

@@ -1,6 +1,6 @@
 // Little helpers to encode fixed-width integers and strings into records.
-// Every decoder checks bounds and reports false on short input: records are bytes from
-// a backend and are never trusted.
+// Every decoder checks bounds and reports false on short input: records are
+// bytes from a backend and are never trusted.
 #ifndef FORKDB_COW_CODING_H_
 #define FORKDB_COW_CODING_H_
 
@@ -22,7 +22,8 @@ inline void PutFixed64(std::string* out, uint64_t v) {
   out->append(buf, 8);
 }
 inline void PutBigEndian64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (56 - 8 * i)));
+  for (int i = 0; i < 8; ++i)
+    out->push_back(static_cast<char>(v >> (56 - 8 * i)));
 }
 inline void PutLengthPrefixed(std::string* out, std::string_view s) {
   PutFixed32(out, static_cast<uint32_t>(s.size()));

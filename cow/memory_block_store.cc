@@ -9,7 +9,8 @@ Result<BlockRef> MemoryBlockStore::ReadBlock(BlockId id) {
     if (id < blocks_.size()) block = blocks_[id];
   }
   if (!block) return Status::NotFound("block ", id, ": not in store");
-  if (!block->Verify(id)) return Status::Corruption("block ", id, ": checksum mismatch");
+  if (!block->Verify(id))
+    return Status::Corruption("block ", id, ": checksum mismatch");
   return block;
 }
 
@@ -18,7 +19,8 @@ Status MemoryBlockStore::Commit(const CommitBatch& batch) {
   for (const auto& [id, block] : batch.put_blocks) {
     assert(id != kNullBlock);
     assert(block->size() == block_size_);
-    if (id >= blocks_.size()) blocks_.resize(std::max<size_t>(id + 1, blocks_.size() * 2));
+    if (id >= blocks_.size())
+      blocks_.resize(std::max<size_t>(id + 1, blocks_.size() * 2));
     if (!blocks_[id]) ++block_count_;
     blocks_[id] = block;
   }
@@ -36,7 +38,8 @@ Status MemoryBlockStore::Commit(const CommitBatch& batch) {
   return Status();
 }
 
-Result<std::optional<std::string>> MemoryBlockStore::ReadRecord(std::string_view key) {
+Result<std::optional<std::string>> MemoryBlockStore::ReadRecord(
+    std::string_view key) {
   ReaderLock lock(&mu_);
   auto it = records_.find(key);
   if (it == records_.end()) return std::optional<std::string>();
@@ -63,7 +66,8 @@ Result<bool> MemoryBlockStore::IsEmpty() {
   return block_count_ == 0 && records_.empty();
 }
 
-Status MemoryBlockStore::ScanBlockIds(const std::function<Status(BlockId)>& fn) {
+Status MemoryBlockStore::ScanBlockIds(
+    const std::function<Status(BlockId)>& fn) {
   std::vector<BlockId> ids;
   {
     ReaderLock lock(&mu_);
@@ -76,13 +80,16 @@ Status MemoryBlockStore::ScanBlockIds(const std::function<Status(BlockId)>& fn) 
   return Status();
 }
 
-Status MemoryBlockStore::TEST_CorruptBlock(BlockId id, uint32_t offset, uint8_t mask) {
+Status MemoryBlockStore::TEST_CorruptBlock(BlockId id, uint32_t offset,
+                                           uint8_t mask) {
   WriterLock lock(&mu_);
-  if (id >= blocks_.size() || !blocks_[id]) return Status::NotFound("block ", id);
+  if (id >= blocks_.size() || !blocks_[id])
+    return Status::NotFound("block ", id);
   if (offset >= block_size_ + sizeof(uint64_t)) {
     return Status::InvalidArgument("offset ", offset, " past block ", id);
   }
-  // Replace rather than modify: readers holding the old buffer keep intact bytes.
+  // Replace rather than modify: readers holding the old buffer keep intact
+  // bytes.
   auto damaged = BlockBuf::Copy(*blocks_[id]);
   if (offset < block_size_) {
     damaged->mutable_data()[offset] ^= static_cast<char>(mask);

@@ -1,6 +1,6 @@
-// MemoryBlockStore: the embedded default backend. No files: blocks live in memory as
-// shared immutable buffers, so reading a block is a pointer copy plus a checksum check,
-// and a commit moves buffers, never bytes.
+// MemoryBlockStore: the embedded default backend. No files: blocks live in
+// memory as shared immutable buffers, so reading a block is a pointer copy plus
+// a checksum check, and a commit moves buffers, never bytes.
 //
 // Thread safety: a shared mutex guards the tables; reads take it shared.
 #ifndef FORKDB_COW_MEMORY_BLOCK_STORE_H_
@@ -24,8 +24,9 @@ class MemoryBlockStore final : public BlockStore {
   Result<BlockRef> ReadBlock(BlockId id) override;
   Status Commit(const CommitBatch& batch) override;
   Result<std::optional<std::string>> ReadRecord(std::string_view key) override;
-  Status ScanRecords(std::string_view prefix,
-                     const std::function<Status(std::string_view, std::string_view)>& fn)
+  Status ScanRecords(
+      std::string_view prefix,
+      const std::function<Status(std::string_view, std::string_view)>& fn)
       override;
   Result<bool> IsEmpty() override;
   Status ScanBlockIds(const std::function<Status(BlockId)>& fn) override;
@@ -40,7 +41,8 @@ class MemoryBlockStore final : public BlockStore {
   mutable SharedMutex mu_;
   std::vector<BlockRef> blocks_ FORKDB_GUARDED_BY(mu_);  // indexed by block id
   uint64_t block_count_ FORKDB_GUARDED_BY(mu_) = 0;
-  std::map<std::string, std::string, std::less<>> records_ FORKDB_GUARDED_BY(mu_);
+  std::map<std::string, std::string, std::less<>> records_
+      FORKDB_GUARDED_BY(mu_);
 };
 
 }  // namespace forkdb::cow

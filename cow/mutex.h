@@ -1,5 +1,6 @@
 // forkdb::Mutex: std::mutex with Clang thread-safety annotations, so that the
-// `clang-tsa` preset (-Wthread-safety) checks FORKDB_GUARDED_BY and FORKDB_REQUIRES.
+// `clang-tsa` preset (-Wthread-safety) checks FORKDB_GUARDED_BY and
+// FORKDB_REQUIRES.
 #ifndef FORKDB_COW_MUTEX_H_
 #define FORKDB_COW_MUTEX_H_
 
@@ -17,11 +18,14 @@
 #define FORKDB_GUARDED_BY(x) FORKDB_TSA_(guarded_by(x))
 #define FORKDB_PT_GUARDED_BY(x) FORKDB_TSA_(pt_guarded_by(x))
 #define FORKDB_REQUIRES(...) FORKDB_TSA_(requires_capability(__VA_ARGS__))
-#define FORKDB_REQUIRES_SHARED(...) FORKDB_TSA_(requires_shared_capability(__VA_ARGS__))
+#define FORKDB_REQUIRES_SHARED(...) \
+  FORKDB_TSA_(requires_shared_capability(__VA_ARGS__))
 #define FORKDB_ACQUIRE(...) FORKDB_TSA_(acquire_capability(__VA_ARGS__))
-#define FORKDB_ACQUIRE_SHARED(...) FORKDB_TSA_(acquire_shared_capability(__VA_ARGS__))
+#define FORKDB_ACQUIRE_SHARED(...) \
+  FORKDB_TSA_(acquire_shared_capability(__VA_ARGS__))
 #define FORKDB_RELEASE(...) FORKDB_TSA_(release_capability(__VA_ARGS__))
-#define FORKDB_RELEASE_SHARED(...) FORKDB_TSA_(release_shared_capability(__VA_ARGS__))
+#define FORKDB_RELEASE_SHARED(...) \
+  FORKDB_TSA_(release_shared_capability(__VA_ARGS__))
 #define FORKDB_EXCLUDES(...) FORKDB_TSA_(locks_excluded(__VA_ARGS__))
 #define FORKDB_NO_THREAD_SAFETY_ANALYSIS FORKDB_TSA_(no_thread_safety_analysis)
 
@@ -60,7 +64,9 @@ class FORKDB_SCOPED_CAPABILITY MutexLock {
 
 class FORKDB_SCOPED_CAPABILITY WriterLock {
  public:
-  explicit WriterLock(SharedMutex* mu) FORKDB_ACQUIRE(mu) : mu_(mu) { mu_->Lock(); }
+  explicit WriterLock(SharedMutex* mu) FORKDB_ACQUIRE(mu) : mu_(mu) {
+    mu_->Lock();
+  }
   ~WriterLock() FORKDB_RELEASE() { mu_->Unlock(); }
   WriterLock(const WriterLock&) = delete;
   WriterLock& operator=(const WriterLock&) = delete;

@@ -14,7 +14,8 @@ constexpr char kRecordPrefix = 'R';
 std::string BlockKey(BlockId id) {
   std::string key(9, '\0');
   key[0] = kBlockPrefix;
-  for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<char>(id >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    key[1 + i] = static_cast<char>(id >> (56 - 8 * i));
   return key;
 }
 
@@ -48,11 +49,12 @@ std::string EncodeBlock(const BlockBuf& block) {
 
 Result<std::unique_ptr<RocksDBBlockStore>> RocksDBBlockStore::Open(
     const std::string& path, const RocksDBOptions& options) {
-  if (options.block_size < kBlockSizeMin || options.block_size > kBlockSizeMax ||
+  if (options.block_size < kBlockSizeMin ||
+      options.block_size > kBlockSizeMax ||
       (options.block_size & (options.block_size - 1)) != 0) {
     return Status::InvalidArgument("block size ", options.block_size,
-                                   ": must be a power of two in [", kBlockSizeMin, ", ",
-                                   kBlockSizeMax, "]");
+                                   ": must be a power of two in [",
+                                   kBlockSizeMin, ", ", kBlockSizeMax, "]");
   }
   rocksdb::Options rocks;
   rocks.create_if_missing = options.create_if_missing;
@@ -69,7 +71,8 @@ Result<std::unique_ptr<RocksDBBlockStore>> RocksDBBlockStore::Open(
       new RocksDBBlockStore(path, options, std::unique_ptr<rocksdb::DB>(raw)));
 }
 
-RocksDBBlockStore::RocksDBBlockStore(std::string path, const RocksDBOptions& options,
+RocksDBBlockStore::RocksDBBlockStore(std::string path,
+                                     const RocksDBOptions& options,
                                      std::unique_ptr<rocksdb::DB> db)
     : path_(std::move(path)),
       options_(options),
@@ -96,7 +99,8 @@ Result<BlockRef> RocksDBBlockStore::ReadBlock(BlockId id) {
   uint64_t sum;
   std::memcpy(&sum, value.data() + size, sizeof(sum));
   block->set_checksum(sum);
-  if (!block->Verify(id)) return Status::Corruption("block ", id, ": checksum mismatch");
+  if (!block->Verify(id))
+    return Status::Corruption("block ", id, ": checksum mismatch");
   pool_.Insert(id, block);
   return BlockRef(std::move(block));
 }
@@ -108,7 +112,8 @@ Status RocksDBBlockStore::Commit(const CommitBatch& batch) {
     assert(block->Verify(id));
     wb.Put(BlockKey(id), EncodeBlock(*block)).PermitUncheckedError();
   }
-  for (BlockId id : batch.delete_blocks) wb.Delete(BlockKey(id)).PermitUncheckedError();
+  for (BlockId id : batch.delete_blocks)
+    wb.Delete(BlockKey(id)).PermitUncheckedError();
   for (const auto& [key, value] : batch.put_records) {
     wb.Put(RecordKey(key), value).PermitUncheckedError();
   }
@@ -124,7 +129,8 @@ Status RocksDBBlockStore::Commit(const CommitBatch& batch) {
   return Status();
 }
 
-Result<std::optional<std::string>> RocksDBBlockStore::ReadRecord(std::string_view key) {
+Result<std::optional<std::string>> RocksDBBlockStore::ReadRecord(
+    std::string_view key) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), RecordKey(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -136,37 +142,46 @@ Status RocksDBBlockStore::ScanRecords(
     std::string_view prefix,
     const std::function<Status(std::string_view, std::string_view)>& fn) {
   const std::string start = RecordKey(prefix);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+       it->Next()) {
     rocksdb::Slice key = it->key();
     key.remove_prefix(1);
-    FORKDB_RETURN_IF_ERROR(fn(std::string_view(key.data(), key.size()),
-                              std::string_view(it->value().data(), it->value().size())));
+    FORKDB_RETURN_IF_ERROR(
+        fn(std::string_view(key.data(), key.size()),
+           std::string_view(it->value().data(), it->value().size())));
   }
   return FromRocks(it->status(), "scanning records");
 }
 
 Result<bool> RocksDBBlockStore::IsEmpty() {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
   it->SeekToFirst();
   bool empty = !it->Valid();
   FORKDB_RETURN_IF_ERROR(FromRocks(it->status(), "scanning"));
   return empty;
 }
 
-Status RocksDBBlockStore::ScanBlockIds(const std::function<Status(BlockId)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+Status RocksDBBlockStore::ScanBlockIds(
+    const std::function<Status(BlockId)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions()));
   const std::string start(1, kBlockPrefix);
-  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start);
+       it->Next()) {
     if (it->key().size() != 9) {
-      return Status::Corruption("malformed block key of ", it->key().size(), " bytes");
+      return Status::Corruption("malformed block key of ", it->key().size(),
+                                " bytes");
     }
     FORKDB_RETURN_IF_ERROR(fn(DecodeBlockKey(it->key())));
   }
   return FromRocks(it->status(), "scanning blocks");
 }
 
-Status RocksDBBlockStore::TEST_CorruptBlock(BlockId id, uint32_t offset, uint8_t mask) {
+Status RocksDBBlockStore::TEST_CorruptBlock(BlockId id, uint32_t offset,
+                                            uint8_t mask) {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), BlockKey(id), &value);
   if (s.IsNotFound()) return Status::NotFound("block ", id);
@@ -175,16 +190,16 @@ Status RocksDBBlockStore::TEST_CorruptBlock(BlockId id, uint32_t offset, uint8_t
     return Status::InvalidArgument("offset ", offset, " past block ", id);
   }
   value[offset] = static_cast<char>(value[offset] ^ mask);
-  FORKDB_RETURN_IF_ERROR(
-      FromRocks(db_->Put(rocksdb::WriteOptions(), BlockKey(id), value), "corrupting"));
+  FORKDB_RETURN_IF_ERROR(FromRocks(
+      db_->Put(rocksdb::WriteOptions(), BlockKey(id), value), "corrupting"));
   pool_.Erase(id);
   return Status();
 }
 
 Status RocksDBBlockStore::TEST_PutBlock(BlockId id, BlockRef block) {
   std::string value = EncodeBlock(*block);
-  FORKDB_RETURN_IF_ERROR(
-      FromRocks(db_->Put(rocksdb::WriteOptions(), BlockKey(id), value), "putting"));
+  FORKDB_RETURN_IF_ERROR(FromRocks(
+      db_->Put(rocksdb::WriteOptions(), BlockKey(id), value), "putting"));
   pool_.Erase(id);
   return Status();
 }

@@ -1,7 +1,7 @@
-// RocksDBBlockStore: the durable backend. One commit is one RocksDB WriteBatch holding
-// the new blocks, the freed blocks and every changed record (roots, fork records,
-// reference counts), written with the sync option the user chose. A buffer pool sits in
-// front of it for reads.
+// RocksDBBlockStore: the durable backend. One commit is one RocksDB WriteBatch
+// holding the new blocks, the freed blocks and every changed record (roots,
+// fork records, reference counts), written with the sync option the user chose.
+// A buffer pool sits in front of it for reads.
 //
 // Key layout (default column family):
 //   'B' + big-endian u64 block id -> block bytes (block_size) + u64 LE checksum
@@ -24,21 +24,22 @@ class DB;
 namespace forkdb::cow {
 
 struct RocksDBOptions {
-  // Fixed when the store is created. 0 (for cow::Store::OpenRocksDB only): the size
-  // recorded in an existing store, or the default for a new one.
+  // Fixed when the store is created. 0 (for cow::Store::OpenRocksDB only): the
+  // size recorded in an existing store, or the default for a new one.
   uint32_t block_size = kBlockSizeDefault;
   bool create_if_missing = true;
-  // fsync the write-ahead log at every commit. Off: a crash may lose the last commits
-  // (never half of one).
+  // fsync the write-ahead log at every commit. Off: a crash may lose the last
+  // commits (never half of one).
   bool sync = true;
   uint64_t cache_bytes = 64ull << 20;  // buffer pool limit
 };
 
 class RocksDBBlockStore final : public BlockStore {
  public:
-  // Opens (or creates) the RocksDB database at `path`. IOError if RocksDB cannot open it.
-  static Result<std::unique_ptr<RocksDBBlockStore>> Open(const std::string& path,
-                                                         const RocksDBOptions& options);
+  // Opens (or creates) the RocksDB database at `path`. IOError if RocksDB
+  // cannot open it.
+  static Result<std::unique_ptr<RocksDBBlockStore>> Open(
+      const std::string& path, const RocksDBOptions& options);
   ~RocksDBBlockStore() override;
 
   uint32_t block_size() const override { return options_.block_size; }
@@ -46,8 +47,9 @@ class RocksDBBlockStore final : public BlockStore {
   Result<BlockRef> ReadBlock(BlockId id) override;
   Status Commit(const CommitBatch& batch) override;
   Result<std::optional<std::string>> ReadRecord(std::string_view key) override;
-  Status ScanRecords(std::string_view prefix,
-                     const std::function<Status(std::string_view, std::string_view)>& fn)
+  Status ScanRecords(
+      std::string_view prefix,
+      const std::function<Status(std::string_view, std::string_view)>& fn)
       override;
   Result<bool> IsEmpty() override;
   Status ScanBlockIds(const std::function<Status(BlockId)>& fn) override;

@@ -16,7 +16,8 @@ namespace forkdb::cow {
 //                     u64 next fork id, u64 next snapshot id
 //   "fork/" + be64 id fork record (EncodeFork)
 //   "rc/" + be64 id   u32 reference count of a block (absent: 0, free)
-//   "snap/" + be64 id root of a live snapshot; released when the store is next opened
+//   "snap/" + be64 id root of a live snapshot; released when the store is next
+//   opened
 namespace {
 
 constexpr std::string_view kMagic = "FORKDBv1";
@@ -69,9 +70,11 @@ bool DecodeFork(std::string_view in, ForkInfo* info) {
   uint32_t version, read_only;
   if (!GetFixed32(&in, &version) || version != kForkRecordVersion) return false;
   bool ok = GetFixed64(&in, &info->id) && GetLengthPrefixed(&in, &info->name) &&
-            GetFixed64(&in, &info->parent) && GetFixed64(&in, &info->created_unix_us) &&
+            GetFixed64(&in, &info->parent) &&
+            GetFixed64(&in, &info->created_unix_us) &&
             GetFixed32(&in, &read_only) && DecodeRoot(&in, &info->root) &&
-            DecodeRoot(&in, &info->base) && GetFixed64(&in, &info->commit_seq) &&
+            DecodeRoot(&in, &info->base) &&
+            GetFixed64(&in, &info->commit_seq) &&
             GetFixed64(&in, &info->fork_point_seq);
   info->read_only = read_only != 0;
   return ok && in.empty();
@@ -85,14 +88,16 @@ uint64_t NowUnixMicros() {
 
 Status ValidateForkName(std::string_view name) {
   if (name.empty() || name.size() > 64) {
-    return Status::InvalidArgument("fork name '", name, "': must be 1 to 64 characters");
+    return Status::InvalidArgument("fork name '", name,
+                                   "': must be 1 to 64 characters");
   }
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
     if (!ok) {
-      return Status::InvalidArgument("fork name '", name, "': character '", c,
-                                     "' not allowed (use letters, digits, _ - .)");
+      return Status::InvalidArgument(
+          "fork name '", name, "': character '", c,
+          "' not allowed (use letters, digits, _ - .)");
     }
   }
   return Status();
@@ -106,18 +111,19 @@ int Log2(uint32_t v) {
 
 }  // namespace
 
-// Count changes a commit, fork, drop or snapshot will make, built under the store
-// mutex before anything is written, applied only after the backend accepted the batch.
+// Count changes a commit, fork, drop or snapshot will make, built under the
+// store mutex before anything is written, applied only after the backend
+// accepted the batch.
 struct Store::Delta {
   std::unordered_map<BlockId, int64_t> counts;  // change of committed counts
-  std::vector<BlockId> freed;                   // committed blocks reaching zero
-  std::vector<BlockId> added;                   // new blocks, count 1
+  std::vector<BlockId> freed;  // committed blocks reaching zero
+  std::vector<BlockId> added;  // new blocks, count 1
 };
 
 std::string CheckReport::ToString() const {
   std::ostringstream out;
-  out << blocks_reachable << " blocks reachable, " << blocks_stored << " stored, "
-      << problems.size() << " problems";
+  out << blocks_reachable << " blocks reachable, " << blocks_stored
+      << " stored, " << problems.size() << " problems";
   for (const auto& p : problems) out << "\n  " << p.message;
   return out.str();
 }
@@ -137,11 +143,13 @@ Store::~Store() {
   for ([[maybe_unused]] const auto& [id, fork] : forks_) assert(!fork.writer);
 }
 
-Result<std::unique_ptr<Store>> Store::Open(std::unique_ptr<BlockStore> backend) {
+Result<std::unique_ptr<Store>> Store::Open(
+    std::unique_ptr<BlockStore> backend) {
   if (backend == nullptr) return Status::InvalidArgument("no backend");
   uint32_t bs = backend->block_size();
   if (bs < kBlockSizeMin || bs > kBlockSizeMax || (bs & (bs - 1)) != 0) {
-    return Status::InvalidArgument("block size ", bs, ": must be a power of two in [",
+    return Status::InvalidArgument("block size ", bs,
+                                   ": must be a power of two in [",
                                    kBlockSizeMin, ", ", kBlockSizeMax, "]");
   }
   std::unique_ptr<Store> store(new Store(std::move(backend)));
@@ -153,15 +161,17 @@ Result<std::unique_ptr<Store>> Store::OpenMemory(uint32_t block_size) {
   return Open(std::make_unique<MemoryBlockStore>(block_size));
 }
 
-Result<std::unique_ptr<Store>> Store::OpenRocksDB(const std::string& path,
-                                                  const RocksDBOptions& options) {
+Result<std::unique_ptr<Store>> Store::OpenRocksDB(
+    const std::string& path, const RocksDBOptions& options) {
   RocksDBOptions opts = options;
   if (opts.block_size == 0) {
-    // Take the block size from the store's meta record (the default for a new store).
+    // Take the block size from the store's meta record (the default for a new
+    // store).
     opts.block_size = kBlockSizeDefault;
     FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<RocksDBBlockStore> probe,
                             RocksDBBlockStore::Open(path, opts));
-    FORKDB_ASSIGN_OR_RETURN(std::optional<std::string> meta, probe->ReadRecord(kMetaKey));
+    FORKDB_ASSIGN_OR_RETURN(std::optional<std::string> meta,
+                            probe->ReadRecord(kMetaKey));
     std::string_view in = meta ? std::string_view(*meta) : std::string_view();
     uint32_t stored = 0;
     if (in.starts_with(kMagic)) {
@@ -188,28 +198,32 @@ void Store::PutMetaLocked(CommitBatch* batch) {
 
 Status Store::Load() {
   MutexLock lock(&mu_);
-  FORKDB_ASSIGN_OR_RETURN(std::optional<std::string> meta, backend_->ReadRecord(kMetaKey));
+  FORKDB_ASSIGN_OR_RETURN(std::optional<std::string> meta,
+                          backend_->ReadRecord(kMetaKey));
   if (!meta) {
     FORKDB_ASSIGN_OR_RETURN(bool empty, backend_->IsEmpty());
-    if (!empty) return Status::InvalidArgument("not a forkdb store: no meta record");
+    if (!empty)
+      return Status::InvalidArgument("not a forkdb store: no meta record");
     CommitBatch batch;
     PutMetaLocked(&batch);
     return backend_->Commit(batch);
   }
   std::string_view in(*meta);
   if (!in.starts_with(kMagic)) {
-    return Status::InvalidArgument("not a forkdb store: bad magic in meta record");
+    return Status::InvalidArgument(
+        "not a forkdb store: bad magic in meta record");
   }
   in.remove_prefix(kMagic.size());
   uint32_t stored_block_size;
-  if (!GetFixed32(&in, &stored_block_size) || !GetFixed64(&in, &next_block_id_) ||
-      !GetFixed64(&in, &next_fork_id_) || !GetFixed64(&in, &next_snapshot_id_) ||
-      !in.empty()) {
+  if (!GetFixed32(&in, &stored_block_size) ||
+      !GetFixed64(&in, &next_block_id_) || !GetFixed64(&in, &next_fork_id_) ||
+      !GetFixed64(&in, &next_snapshot_id_) || !in.empty()) {
     return Status::Corruption("meta record: malformed");
   }
   if (stored_block_size != block_size_) {
-    return Status::InvalidArgument("block size mismatch: store has ", stored_block_size,
-                                   " bytes, opened with ", block_size_);
+    return Status::InvalidArgument("block size mismatch: store has ",
+                                   stored_block_size, " bytes, opened with ",
+                                   block_size_);
   }
   FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
       kForkPrefix, [&](std::string_view key, std::string_view value) -> Status {
@@ -225,11 +239,13 @@ Status Store::Load() {
       }));
   counts_.assign(next_block_id_, 0);
   FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
-      kCountPrefix, [&](std::string_view key, std::string_view value) -> Status {
+      kCountPrefix,
+      [&](std::string_view key, std::string_view value) -> Status {
         uint64_t id;
         uint32_t count;
-        if (!DecodeKeyId(key, kCountPrefix, &id) || !GetFixed32(&value, &count) ||
-            !value.empty() || id == kNullBlock || id >= next_block_id_ || count == 0) {
+        if (!DecodeKeyId(key, kCountPrefix, &id) ||
+            !GetFixed32(&value, &count) || !value.empty() || id == kNullBlock ||
+            id >= next_block_id_ || count == 0) {
           return Status::Corruption("count record '", key, "': malformed");
         }
         counts_[id] = count;
@@ -239,19 +255,22 @@ Status Store::Load() {
   for (BlockId id = next_block_id_ - 1; id >= 1; --id) {
     if (counts_[id] == 0) free_ids_.push_back(id);
   }
-  // Snapshots live only as long as the process that made them: release leftovers.
+  // Snapshots live only as long as the process that made them: release
+  // leftovers.
   Delta delta;
   CommitBatch batch;
   FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
-      kSnapshotPrefix, [&](std::string_view key, std::string_view value) -> Status {
+      kSnapshotPrefix,
+      [&](std::string_view key, std::string_view value) -> Status {
         Root root;
         uint64_t id;
-        if (!DecodeKeyId(key, kSnapshotPrefix, &id) || !DecodeRoot(&value, &root) ||
-            !value.empty()) {
+        if (!DecodeKeyId(key, kSnapshotPrefix, &id) ||
+            !DecodeRoot(&value, &root) || !value.empty()) {
           return Status::Corruption("snapshot record '", key, "': malformed");
         }
         if (root.block != kNullBlock) {
-          FORKDB_RETURN_IF_ERROR(ReleaseLocked(&delta, root.block, root.height));
+          FORKDB_RETURN_IF_ERROR(
+              ReleaseLocked(&delta, root.block, root.height));
         }
         batch.delete_records.emplace_back(key);
         return Status();
@@ -304,7 +323,8 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
       } else {
         std::string value;
         PutFixed32(&value, static_cast<uint32_t>(count));
-        batch->put_records.emplace_back(KeyWithId(kCountPrefix, id), std::move(value));
+        batch->put_records.emplace_back(KeyWithId(kCountPrefix, id),
+                                        std::move(value));
       }
     }
     std::string one;
@@ -314,7 +334,8 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
     }
     PutMetaLocked(batch);
   }
-  // Invariant 4: the backend first; memory changes only once it has accepted the batch.
+  // Invariant 4: the backend first; memory changes only once it has accepted
+  // the batch.
   FORKDB_RETURN_IF_ERROR(backend_->Commit(*batch));
   if (counts_.size() < next_block_id_) counts_.resize(next_block_id_, 0);
   for (const auto& [id, change] : delta->counts) {
@@ -342,7 +363,8 @@ Status Store::ReleaseLocked(Delta* delta, BlockId block, uint32_t level) {
     int64_t& change = delta->counts[id];
     int64_t count = int64_t{CountLocked(id)} + change;
     if (count <= 0) {
-      return Status::Corruption("block ", id, ": released more often than referenced");
+      return Status::Corruption("block ", id,
+                                ": released more often than referenced");
     }
     --change;
     if (count > 1) continue;
@@ -357,11 +379,12 @@ Status Store::ReleaseLocked(Delta* delta, BlockId block, uint32_t level) {
   return Status();
 }
 
-// `new_block` (owned by txn) replaces `old_block` at the same place of the tree, one
-// level up of which either released its reference to `old_block` (release_old) or keeps
-// it (the parent is shared and survives).
-Status Store::ReconcileLocked(Delta* delta, const Transaction& txn, BlockId old_block,
-                              BlockId new_block, uint32_t level, bool release_old) {
+// `new_block` (owned by txn) replaces `old_block` at the same place of the
+// tree, one level up of which either released its reference to `old_block`
+// (release_old) or keeps it (the parent is shared and survives).
+Status Store::ReconcileLocked(Delta* delta, const Transaction& txn,
+                              BlockId old_block, BlockId new_block,
+                              uint32_t level, bool release_old) {
   assert(old_block != kNullBlock);
   assert(txn.owned_.count(new_block) == 1);
   bool old_dies = false;
@@ -369,7 +392,8 @@ Status Store::ReconcileLocked(Delta* delta, const Transaction& txn, BlockId old_
     int64_t& change = delta->counts[old_block];
     int64_t count = int64_t{CountLocked(old_block)} + change;
     if (count <= 0) {
-      return Status::Corruption("block ", old_block, ": released more often than referenced");
+      return Status::Corruption("block ", old_block,
+                                ": released more often than referenced");
     }
     --change;
     if (count == 1) {
@@ -384,15 +408,18 @@ Status Store::ReconcileLocked(Delta* delta, const Transaction& txn, BlockId old_
     BlockId oc = old_node->child(slot);
     BlockId nc = new_node.child(slot);
     if (oc == nc) {
-      // Shared by the surviving old node and the new one; or passed on from a dead one.
+      // Shared by the surviving old node and the new one; or passed on from a
+      // dead one.
       if (nc != kNullBlock && !old_dies) ++delta->counts[nc];
       continue;
     }
     if (nc != kNullBlock) {
-      // Slots only ever hold their old block, a block the transaction owns, or nothing.
+      // Slots only ever hold their old block, a block the transaction owns, or
+      // nothing.
       assert(txn.owned_.count(nc) == 1);
       if (oc != kNullBlock) {
-        FORKDB_RETURN_IF_ERROR(ReconcileLocked(delta, txn, oc, nc, level - 1, old_dies));
+        FORKDB_RETURN_IF_ERROR(
+            ReconcileLocked(delta, txn, oc, nc, level - 1, old_dies));
       }
     } else if (old_dies) {
       FORKDB_RETURN_IF_ERROR(ReleaseLocked(delta, oc, level - 1));
@@ -406,13 +433,15 @@ Status Store::ReconcileLocked(Delta* delta, const Transaction& txn, BlockId old_
 
 Result<Store::ForkState*> Store::FindLocked(std::string_view name) {
   auto it = fork_names_.find(name);
-  if (it == fork_names_.end()) return Status::NotFound("fork '", name, "' does not exist");
+  if (it == fork_names_.end())
+    return Status::NotFound("fork '", name, "' does not exist");
   return &forks_.at(it->second);
 }
 
 void Store::PutForkRecordLocked(CommitBatch* batch, const ForkInfo& info) {
   if (!persistent_) return;
-  batch->put_records.emplace_back(KeyWithId(kForkPrefix, info.id), EncodeFork(info));
+  batch->put_records.emplace_back(KeyWithId(kForkPrefix, info.id),
+                                  EncodeFork(info));
 }
 
 Result<ForkId> Store::CreateForkLocked(std::string_view name, const Root& root,
@@ -459,18 +488,22 @@ Result<ForkId> Store::CreateFork(std::string_view name, std::string_view from,
   MutexLock lock(&mu_);
   FORKDB_ASSIGN_OR_RETURN(ForkState * parent, FindLocked(from));
   return CreateForkLocked(name, parent->info.root, parent->info.id,
-                          parent->info.commit_seq, read_only, /*pin_base=*/true);
+                          parent->info.commit_seq, read_only,
+                          /*pin_base=*/true);
 }
 
-Result<ForkId> Store::CreateForkFromSnapshot(std::string_view name, const Snapshot& snapshot,
+Result<ForkId> Store::CreateForkFromSnapshot(std::string_view name,
+                                             const Snapshot& snapshot,
                                              bool read_only) {
   if (snapshot.store_ != this) {
     return Status::InvalidArgument("snapshot belongs to another store");
   }
   MutexLock lock(&mu_);
-  // If the snapshot's fork was dropped, the new fork has no parent but keeps its base.
+  // If the snapshot's fork was dropped, the new fork has no parent but keeps
+  // its base.
   ForkId parent = forks_.count(snapshot.fork_) ? snapshot.fork_ : kNoFork;
-  return CreateForkLocked(name, snapshot.root_, parent, snapshot.commit_seq_, read_only,
+  return CreateForkLocked(name, snapshot.root_, parent, snapshot.commit_seq_,
+                          read_only,
                           /*pin_base=*/true);
 }
 
@@ -483,13 +516,16 @@ Status Store::DropFork(std::string_view name) {
   Delta delta;
   const ForkInfo& info = fork->info;
   if (info.root.block != kNullBlock) {
-    FORKDB_RETURN_IF_ERROR(ReleaseLocked(&delta, info.root.block, info.root.height));
+    FORKDB_RETURN_IF_ERROR(
+        ReleaseLocked(&delta, info.root.block, info.root.height));
   }
   if (info.base.block != kNullBlock) {
-    FORKDB_RETURN_IF_ERROR(ReleaseLocked(&delta, info.base.block, info.base.height));
+    FORKDB_RETURN_IF_ERROR(
+        ReleaseLocked(&delta, info.base.block, info.base.height));
   }
   CommitBatch batch;
-  if (persistent_) batch.delete_records.push_back(KeyWithId(kForkPrefix, info.id));
+  if (persistent_)
+    batch.delete_records.push_back(KeyWithId(kForkPrefix, info.id));
   FORKDB_RETURN_IF_ERROR(ApplyLocked(&delta, &batch, true));
   ForkId id = info.id;
   fork_names_.erase(fork_names_.find(name));
@@ -500,14 +536,16 @@ Status Store::DropFork(std::string_view name) {
 Result<ForkInfo> Store::GetFork(std::string_view name) const {
   MutexLock lock(&mu_);
   auto it = fork_names_.find(name);
-  if (it == fork_names_.end()) return Status::NotFound("fork '", name, "' does not exist");
+  if (it == fork_names_.end())
+    return Status::NotFound("fork '", name, "' does not exist");
   return forks_.at(it->second).info;
 }
 
 Result<ForkInfo> Store::GetFork(ForkId id) const {
   MutexLock lock(&mu_);
   auto it = forks_.find(id);
-  if (it == forks_.end()) return Status::NotFound("fork ", id, " does not exist");
+  if (it == forks_.end())
+    return Status::NotFound("fork ", id, " does not exist");
   return it->second.info;
 }
 
@@ -521,7 +559,8 @@ std::vector<ForkInfo> Store::ListForks() const {
 
 StoreStats Store::Stats() const {
   MutexLock lock(&mu_);
-  return StoreStats{forks_.size(), snapshots_.size(), live_blocks_, next_block_id_};
+  return StoreStats{forks_.size(), snapshots_.size(), live_blocks_,
+                    next_block_id_};
 }
 
 void Store::TEST_AdjustCount(BlockId id, int64_t delta) {
@@ -533,7 +572,8 @@ void Store::TEST_AdjustCount(BlockId id, int64_t delta) {
 // ---------------------------------------------------------------------------
 // Snapshots
 
-Result<std::unique_ptr<Snapshot>> Store::SnapshotLocked(ForkId fork, const Root& root,
+Result<std::unique_ptr<Snapshot>> Store::SnapshotLocked(ForkId fork,
+                                                        const Root& root,
                                                         uint64_t seq) {
   Delta delta;
   if (root.block != kNullBlock) delta.counts[root.block] += 1;
@@ -542,7 +582,8 @@ Result<std::unique_ptr<Snapshot>> Store::SnapshotLocked(ForkId fork, const Root&
   if (persistent_) {
     std::string value;
     EncodeRoot(&value, root);
-    batch.put_records.emplace_back(KeyWithId(kSnapshotPrefix, id), std::move(value));
+    batch.put_records.emplace_back(KeyWithId(kSnapshotPrefix, id),
+                                   std::move(value));
   }
   if (persistent_ || root.block != kNullBlock) {
     // A snapshot needs no fsync: if it is lost in a crash, so is its count.
@@ -559,16 +600,19 @@ Result<std::unique_ptr<Snapshot>> Store::SnapshotLocked(ForkId fork, const Root&
 Result<std::unique_ptr<Snapshot>> Store::OpenSnapshot(std::string_view fork) {
   MutexLock lock(&mu_);
   FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
-  return SnapshotLocked(state->info.id, state->info.root, state->info.commit_seq);
+  return SnapshotLocked(state->info.id, state->info.root,
+                        state->info.commit_seq);
 }
 
-Result<std::unique_ptr<Snapshot>> Store::OpenBaseSnapshot(std::string_view fork) {
+Result<std::unique_ptr<Snapshot>> Store::OpenBaseSnapshot(
+    std::string_view fork) {
   MutexLock lock(&mu_);
   FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
   if (state->info.parent == kNoFork && state->info.base.block == kNullBlock) {
     return Status::NotFound("fork '", fork, "' has no base");
   }
-  return SnapshotLocked(state->info.parent, state->info.base, state->info.fork_point_seq);
+  return SnapshotLocked(state->info.parent, state->info.base,
+                        state->info.fork_point_seq);
 }
 
 void Store::ReleaseSnapshot(Snapshot* snapshot) {
@@ -576,14 +620,16 @@ void Store::ReleaseSnapshot(Snapshot* snapshot) {
   Delta delta;
   const Root& root = snapshot->root_;
   CommitBatch batch;
-  if (persistent_) batch.delete_records.push_back(KeyWithId(kSnapshotPrefix, snapshot->id_));
+  if (persistent_)
+    batch.delete_records.push_back(KeyWithId(kSnapshotPrefix, snapshot->id_));
   Status s;
-  if (root.block != kNullBlock) s = ReleaseLocked(&delta, root.block, root.height);
+  if (root.block != kNullBlock)
+    s = ReleaseLocked(&delta, root.block, root.height);
   if (s.ok() && (persistent_ || root.block != kNullBlock)) {
     s = ApplyLocked(&delta, &batch, false);
   }
-  // On failure the snapshot's reference stays counted (and, when persistent, recorded):
-  // nothing is freed early; the next open releases it.
+  // On failure the snapshot's reference stays counted (and, when persistent,
+  // recorded): nothing is freed early; the next open releases it.
   if (s.ok()) snapshots_.erase(snapshot->id_);
 }
 
@@ -595,14 +641,16 @@ Result<BlockRef> Snapshot::ReadPage(PageNo page) const {
 
 Result<BlockRef> Store::ReadPageAt(const Root& root, PageNo page) {
   const int bits = Log2(fanout());
-  if (root.block == kNullBlock || page >= (uint64_t{1} << (bits * root.height))) {
+  if (root.block == kNullBlock ||
+      page >= (uint64_t{1} << (bits * root.height))) {
     return Status::NotFound("page ", page, " is not mapped");
   }
   BlockId id = root.block;
   for (uint32_t level = root.height; level >= 1; --level) {
     FORKDB_ASSIGN_OR_RETURN(BlockRef node, backend_->ReadBlock(id));
     id = node->child((page >> (bits * (level - 1))) & (fanout() - 1));
-    if (id == kNullBlock) return Status::NotFound("page ", page, " is not mapped");
+    if (id == kNullBlock)
+      return Status::NotFound("page ", page, " is not mapped");
   }
   return backend_->ReadBlock(id);
 }
@@ -616,12 +664,15 @@ Result<std::unique_ptr<Transaction>> Store::Begin(std::string_view fork) {
   if (state->info.read_only) {
     return Status::InvalidArgument("fork '", fork, "' is read-only");
   }
-  if (state->writer) return Status::Busy("fork '", fork, "' has an open transaction");
+  if (state->writer)
+    return Status::Busy("fork '", fork, "' has an open transaction");
   state->writer = true;
-  return std::unique_ptr<Transaction>(new Transaction(this, state->info.id, state->info.root));
+  return std::unique_ptr<Transaction>(
+      new Transaction(this, state->info.id, state->info.root));
 }
 
-void Store::EndTransaction(ForkId fork, const std::vector<BlockId>& unused_ids) {
+void Store::EndTransaction(ForkId fork,
+                           const std::vector<BlockId>& unused_ids) {
   MutexLock lock(&mu_);
   FreeBlockIdsLocked(unused_ids);
   auto it = forks_.find(fork);
@@ -639,13 +690,15 @@ Status Store::CommitTransaction(Transaction* txn) {
   Delta delta;
   Status s;
   if (new_root.block != old_root.block && old_root.block != kNullBlock) {
-    // Where the tree grew, new top nodes stand above the old root on their slot 0.
+    // Where the tree grew, new top nodes stand above the old root on their slot
+    // 0.
     BlockId block = new_root.block;
     for (uint32_t level = new_root.height; level > old_root.height; --level) {
       block = txn->owned_.at(block)->child(0);
     }
     if (block != old_root.block) {
-      s = ReconcileLocked(&delta, *txn, old_root.block, block, old_root.height, true);
+      s = ReconcileLocked(&delta, *txn, old_root.block, block, old_root.height,
+                          true);
     }
   }
   ForkInfo info = fork.info;
@@ -704,7 +757,8 @@ Status Transaction::Commit() {
 Result<BlockRef> Transaction::Lookup(PageNo page) {
   const int bits = Log2(store_->fanout());
   const uint32_t mask = store_->fanout() - 1;
-  if (work_.block == kNullBlock || page >= (uint64_t{1} << (bits * work_.height))) {
+  if (work_.block == kNullBlock ||
+      page >= (uint64_t{1} << (bits * work_.height))) {
     return Status::NotFound("page ", page, " is not mapped");
   }
   BlockId id = work_.block;
@@ -716,9 +770,11 @@ Result<BlockRef> Transaction::Lookup(PageNo page) {
       FORKDB_ASSIGN_OR_RETURN(node, store_->backend_->ReadBlock(id));
     }
     id = node->child((page >> (bits * (level - 1))) & mask);
-    if (id == kNullBlock) return Status::NotFound("page ", page, " is not mapped");
+    if (id == kNullBlock)
+      return Status::NotFound("page ", page, " is not mapped");
   }
-  if (auto it = owned_.find(id); it != owned_.end()) return BlockRef(it->second);
+  if (auto it = owned_.find(id); it != owned_.end())
+    return BlockRef(it->second);
   return store_->backend_->ReadBlock(id);
 }
 
@@ -790,7 +846,8 @@ Result<Transaction::Path> Transaction::ShadowPath(PageNo page) {
 Result<char*> Transaction::MutablePage(PageNo page) {
   if (done_) return Status::InvalidArgument("transaction already ended");
   if (page > kPageNoMax) {
-    return Status::InvalidArgument("page ", page, " beyond the largest page ", kPageNoMax);
+    return Status::InvalidArgument("page ", page, " beyond the largest page ",
+                                   kPageNoMax);
   }
   FORKDB_ASSIGN_OR_RETURN(Path path, ShadowPath(page));
   BlockId data = path.leaf->child(path.slot);
@@ -803,10 +860,12 @@ Status Transaction::WritePage(PageNo page, std::string_view bytes) {
   if (done_) return Status::InvalidArgument("transaction already ended");
   if (bytes.size() > store_->block_size()) {
     return Status::InvalidArgument("page ", page, ": ", bytes.size(),
-                                   " bytes exceed the block size ", store_->block_size());
+                                   " bytes exceed the block size ",
+                                   store_->block_size());
   }
   if (page > kPageNoMax) {
-    return Status::InvalidArgument("page ", page, " beyond the largest page ", kPageNoMax);
+    return Status::InvalidArgument("page ", page, " beyond the largest page ",
+                                   kPageNoMax);
   }
   FORKDB_ASSIGN_OR_RETURN(Path path, ShadowPath(page));
   BlockId data = path.leaf->child(path.slot);
@@ -823,7 +882,8 @@ Status Transaction::WritePage(PageNo page, std::string_view bytes) {
     path.leaf->set_child(path.slot, id);
   }
   std::memcpy(block->mutable_data(), bytes.data(), bytes.size());
-  std::memset(block->mutable_data() + bytes.size(), 0, store_->block_size() - bytes.size());
+  std::memset(block->mutable_data() + bytes.size(), 0,
+              store_->block_size() - bytes.size());
   return Status();
 }
 
@@ -848,7 +908,8 @@ Status Transaction::FreePage(PageNo page) {
 Result<std::vector<PageNo>> Store::DiffPages(const Root& a, const Root& b) {
   struct Side {
     BlockId block;
-    uint32_t level;  // the block's real level; above it the side is a virtual chain
+    uint32_t
+        level;  // the block's real level; above it the side is a virtual chain
   };
   const uint32_t fan = fanout();
   const int bits = Log2(fan);
@@ -860,7 +921,10 @@ Result<std::vector<PageNo>> Store::DiffPages(const Root& a, const Root& b) {
     PageNo first;
   };
   std::vector<Frame> stack;
-  stack.push_back({{a.block, a.height}, {b.block, b.height}, std::max(a.height, b.height), 0});
+  stack.push_back({{a.block, a.height},
+                   {b.block, b.height},
+                   std::max(a.height, b.height),
+                   0});
   std::vector<BlockId> ca(fan), cb(fan);
   auto children = [&](const Side& s, uint32_t level, std::vector<BlockId>* c,
                       uint32_t* child_level) -> Status {
@@ -879,7 +943,8 @@ Result<std::vector<PageNo>> Store::DiffPages(const Root& a, const Root& b) {
   while (!stack.empty()) {
     Frame f = stack.back();
     stack.pop_back();
-    if (f.a.block == f.b.block && (f.a.block == kNullBlock || f.a.level == f.b.level)) {
+    if (f.a.block == f.b.block &&
+        (f.a.block == kNullBlock || f.a.level == f.b.level)) {
       continue;  // the same subtree on both sides
     }
     if (f.level == 0) {
@@ -890,9 +955,11 @@ Result<std::vector<PageNo>> Store::DiffPages(const Root& a, const Root& b) {
     FORKDB_RETURN_IF_ERROR(children(f.a, f.level, &ca, &la));
     FORKDB_RETURN_IF_ERROR(children(f.b, f.level, &cb, &lb));
     const uint64_t span = uint64_t{1} << (bits * (f.level - 1));
-    for (uint32_t i = fan; i-- > 0;) {  // reversed: the stack pops in page order
+    for (uint32_t i = fan;
+         i-- > 0;) {  // reversed: the stack pops in page order
       if (ca[i] == cb[i] && (ca[i] == kNullBlock || la == lb)) continue;
-      stack.push_back({{ca[i], la}, {cb[i], lb}, f.level - 1, f.first + i * span});
+      stack.push_back(
+          {{ca[i], la}, {cb[i], lb}, f.level - 1, f.first + i * span});
     }
   }
   return out;
@@ -907,8 +974,8 @@ Result<SpaceUsage> Store::Space(std::string_view fork) {
   if (root.block != kNullBlock && CountLocked(root.block) == 1) {
     stack.emplace_back(root.block, root.height);
   }
-  // A block is the fork's own when every block on its path has count 1: only private
-  // subtrees are walked.
+  // A block is the fork's own when every block on its path has count 1: only
+  // private subtrees are walked.
   while (!stack.empty()) {
     auto [id, level] = stack.back();
     stack.pop_back();
@@ -917,7 +984,8 @@ Result<SpaceUsage> Store::Space(std::string_view fork) {
     FORKDB_ASSIGN_OR_RETURN(BlockRef node, backend_->ReadBlock(id));
     for (uint32_t slot = 0; slot < fanout(); ++slot) {
       BlockId child = node->child(slot);
-      if (child != kNullBlock && CountLocked(child) == 1) stack.emplace_back(child, level - 1);
+      if (child != kNullBlock && CountLocked(child) == 1)
+        stack.emplace_back(child, level - 1);
     }
   }
   uint64_t total = root.pages + root.nodes;
@@ -933,7 +1001,8 @@ Result<CheckReport> Store::Check() {
   MutexLock lock(&mu_);
   CheckReport report;
   std::unordered_map<BlockId, uint32_t> refs;  // references found
-  std::unordered_map<BlockId, std::string> where;  // first referrer, for messages
+  std::unordered_map<BlockId, std::string>
+      where;  // first referrer, for messages
   std::vector<std::pair<BlockId, uint32_t>> stack;
   auto reference = [&](BlockId id, uint32_t level, const std::string& from) {
     if (refs[id]++ == 0) {
@@ -943,11 +1012,14 @@ Result<CheckReport> Store::Check() {
   };
   for (const auto& [id, fork] : forks_) {
     const ForkInfo& f = fork.info;
-    if (f.root.block) reference(f.root.block, f.root.height, "root of fork '" + f.name + "'");
-    if (f.base.block) reference(f.base.block, f.base.height, "base of fork '" + f.name + "'");
+    if (f.root.block)
+      reference(f.root.block, f.root.height, "root of fork '" + f.name + "'");
+    if (f.base.block)
+      reference(f.base.block, f.base.height, "base of fork '" + f.name + "'");
   }
   for (const auto& [id, root] : snapshots_) {
-    if (root.block) reference(root.block, root.height, "snapshot " + std::to_string(id));
+    if (root.block)
+      reference(root.block, root.height, "snapshot " + std::to_string(id));
   }
   while (!stack.empty()) {
     auto [id, level] = stack.back();
@@ -957,12 +1029,13 @@ Result<CheckReport> Store::Check() {
     if (!block.ok()) {
       if (block.status().IsNotFound()) {
         report.problems.push_back({CheckProblem::Kind::kDangling, id,
-                                   "dangling reference: block " + std::to_string(id) +
-                                       " (referenced by " + where[id] + ") is not stored"});
+                                   "dangling reference: block " +
+                                       std::to_string(id) + " (referenced by " +
+                                       where[id] + ") is not stored"});
       } else if (block.status().IsCorruption()) {
-        report.problems.push_back({CheckProblem::Kind::kChecksum, id,
-                                   block.status().message() + " (referenced by " +
-                                       where[id] + ")"});
+        report.problems.push_back(
+            {CheckProblem::Kind::kChecksum, id,
+             block.status().message() + " (referenced by " + where[id] + ")"});
       } else {
         return block.status();
       }
@@ -973,10 +1046,10 @@ Result<CheckReport> Store::Check() {
       BlockId child = (*block)->child(slot);
       if (child == kNullBlock) continue;
       if (child >= next_block_id_) {
-        report.problems.push_back({CheckProblem::Kind::kDangling, child,
-                                   "dangling reference: block " + std::to_string(child) +
-                                       " in node " + std::to_string(id) +
-                                       " was never allocated"});
+        report.problems.push_back(
+            {CheckProblem::Kind::kDangling, child,
+             "dangling reference: block " + std::to_string(child) +
+                 " in node " + std::to_string(id) + " was never allocated"});
         continue;
       }
       reference(child, level - 1, "node " + std::to_string(id));
@@ -993,10 +1066,10 @@ Result<CheckReport> Store::Check() {
   }
   for (BlockId id = 1; id < counts_.size(); ++id) {
     if (counts_[id] != 0 && !refs.count(id)) {
-      report.problems.push_back({CheckProblem::Kind::kLeaked, id,
-                                 "leaked block: block " + std::to_string(id) +
-                                     " has count " + std::to_string(counts_[id]) +
-                                     " but no root reaches it"});
+      report.problems.push_back(
+          {CheckProblem::Kind::kLeaked, id,
+           "leaked block: block " + std::to_string(id) + " has count " +
+               std::to_string(counts_[id]) + " but no root reaches it"});
     }
   }
   FORKDB_RETURN_IF_ERROR(backend_->ScanBlockIds([&](BlockId id) -> Status {
@@ -1012,10 +1085,12 @@ Result<CheckReport> Store::Check() {
     // The persisted counts and fork records must say what memory says.
     std::unordered_map<BlockId, uint32_t> stored;
     FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
-        kCountPrefix, [&](std::string_view key, std::string_view value) -> Status {
+        kCountPrefix,
+        [&](std::string_view key, std::string_view value) -> Status {
           uint64_t id;
           uint32_t count = 0;
-          if (!DecodeKeyId(key, kCountPrefix, &id) || !GetFixed32(&value, &count)) {
+          if (!DecodeKeyId(key, kCountPrefix, &id) ||
+              !GetFixed32(&value, &count)) {
             report.problems.push_back({CheckProblem::Kind::kRecord, kNullBlock,
                                        "malformed count record"});
             return Status();
@@ -1027,7 +1102,8 @@ Result<CheckReport> Store::Check() {
       uint32_t s = stored.count(id) ? stored[id] : 0;
       if (s != counts_[id]) {
         report.problems.push_back({CheckProblem::Kind::kRecord, id,
-                                   "count record of block " + std::to_string(id) + " says " +
+                                   "count record of block " +
+                                       std::to_string(id) + " says " +
                                        std::to_string(s) + ", store has " +
                                        std::to_string(counts_[id])});
       }
@@ -1037,7 +1113,8 @@ Result<CheckReport> Store::Check() {
         kForkPrefix, [&](std::string_view, std::string_view value) -> Status {
           ++records;
           ForkInfo info;
-          auto it = DecodeFork(value, &info) ? forks_.find(info.id) : forks_.end();
+          auto it =
+              DecodeFork(value, &info) ? forks_.find(info.id) : forks_.end();
           if (it == forks_.end() || EncodeFork(it->second.info) != value) {
             report.problems.push_back({CheckProblem::Kind::kRecord, kNullBlock,
                                        "fork record of '" + info.name +
@@ -1047,12 +1124,15 @@ Result<CheckReport> Store::Check() {
         }));
     if (records != forks_.size()) {
       report.problems.push_back({CheckProblem::Kind::kRecord, kNullBlock,
-                                 std::to_string(records) + " fork records for " +
+                                 std::to_string(records) +
+                                     " fork records for " +
                                      std::to_string(forks_.size()) + " forks"});
     }
   }
   std::sort(report.problems.begin(), report.problems.end(),
-            [](const CheckProblem& x, const CheckProblem& y) { return x.block < y.block; });
+            [](const CheckProblem& x, const CheckProblem& y) {
+              return x.block < y.block;
+            });
   return report;
 }
 

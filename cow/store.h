@@ -1,29 +1,33 @@
-// cow::Store: the page-level copy-on-write store. Forks, snapshots and transactions over
-// a BlockStore backend.
+// cow::Store: the page-level copy-on-write store. Forks, snapshots and
+// transactions over a BlockStore backend.
 //
-// Each fork sees its own logical page space. A fork's page map is a persistent radix
-// tree of blocks (one block per node, block_size / 8 slots per node); leaves point to
-// data blocks. Blocks are shared between forks and reference-counted lazily (Rodeh,
-// "B-trees, Shadowing, and Clones"): a fork or snapshot takes one reference on a root;
-// a transaction shadows (copies) every block it writes that it did not allocate itself,
-// and its commit settles the counts: an old block referenced only by this fork's tree
-// is freed and its references pass to the shadow; a shared one keeps its count minus
-// one and its unchanged children gain a reference from the shadow.
+// Each fork sees its own logical page space. A fork's page map is a persistent
+// radix tree of blocks (one block per node, block_size / 8 slots per node);
+// leaves point to data blocks. Blocks are shared between forks and
+// reference-counted lazily (Rodeh, "B-trees, Shadowing, and Clones"): a fork or
+// snapshot takes one reference on a root; a transaction shadows (copies) every
+// block it writes that it did not allocate itself, and its commit settles the
+// counts: an old block referenced only by this fork's tree is freed and its
+// references pass to the shadow; a shared one keeps its count minus one and its
+// unchanged children gain a reference from the shadow.
 //
 // Invariants (tests/cow/store_test.cc names a test after each):
-//   1. Fork, snapshot and drop cost O(1) in the database's size (drop: O(blocks freed)).
+//   1. Fork, snapshot and drop cost O(1) in the database's size (drop: O(blocks
+//   freed)).
 //   2. No write to one fork is visible in another fork or in an older snapshot.
 //   3. Every committed block is immutable; a block's count equals the number of
-//      references to it from page-map nodes, fork roots, fork bases and snapshots.
-//   4. Every state change (commit, fork, drop, snapshot) is one atomic backend batch,
+//      references to it from page-map nodes, fork roots, fork bases and
+//      snapshots.
+//   4. Every state change (commit, fork, drop, snapshot) is one atomic backend
+//   batch,
 //      written before memory changes, so a failed write changes nothing.
 //   5. Every byte read from the backend is checksum-verified (by the backend).
 //
-// Thread safety: Store methods may be called from any thread. One writer per fork at a
-// time: Begin() on a fork with an open transaction returns Busy at once. Snapshot
-// readers take no lock. Transactions on different forks build in parallel; their
-// commits are serialized by the store mutex. Snapshot and Transaction objects must be
-// destroyed before their Store.
+// Thread safety: Store methods may be called from any thread. One writer per
+// fork at a time: Begin() on a fork with an open transaction returns Busy at
+// once. Snapshot readers take no lock. Transactions on different forks build in
+// parallel; their commits are serialized by the store mutex. Snapshot and
+// Transaction objects must be destroyed before their Store.
 #ifndef FORKDB_COW_STORE_H_
 #define FORKDB_COW_STORE_H_
 
@@ -50,16 +54,16 @@ inline constexpr PageNo kPageNoMax = (uint64_t{1} << 40) - 1;
 // A page map's root and what it holds. Copied by value; O(1).
 struct Root {
   BlockId block = kNullBlock;  // root node; kNullBlock for an empty map
-  uint32_t height = 0;         // levels of nodes above the data blocks; 0 when empty
-  uint64_t pages = 0;          // mapped logical pages (data blocks)
-  uint64_t nodes = 0;          // page-map nodes
+  uint32_t height = 0;  // levels of nodes above the data blocks; 0 when empty
+  uint64_t pages = 0;   // mapped logical pages (data blocks)
+  uint64_t nodes = 0;   // page-map nodes
   bool operator==(const Root&) const = default;
 };
 
 struct ForkInfo {
   ForkId id = kNoFork;
   std::string name;
-  ForkId parent = kNoFork;      // kNoFork for a fork made from nothing
+  ForkId parent = kNoFork;  // kNoFork for a fork made from nothing
   uint64_t created_unix_us = 0;
   bool read_only = false;
   Root root;                    // committed state
@@ -69,8 +73,9 @@ struct ForkInfo {
 };
 
 struct SpaceUsage {
-  uint64_t own_blocks = 0;     // reachable only through this fork's root
-  uint64_t shared_blocks = 0;  // reachable from this fork and from another root too
+  uint64_t own_blocks = 0;  // reachable only through this fork's root
+  uint64_t shared_blocks =
+      0;  // reachable from this fork and from another root too
   uint64_t total_blocks() const { return own_blocks + shared_blocks; }
 };
 
@@ -97,8 +102,8 @@ struct CheckReport {
 
 class Store;
 
-// A read-only view of one fork's committed state (or its base) at one moment. O(1) to
-// make; holds one reference on the root until destroyed.
+// A read-only view of one fork's committed state (or its base) at one moment.
+// O(1) to make; holds one reference on the root until destroyed.
 class Snapshot {
  public:
   ~Snapshot();
@@ -113,8 +118,13 @@ class Snapshot {
 
  private:
   friend class Store;
-  Snapshot(Store* store, uint64_t id, ForkId fork, Root root, uint64_t commit_seq)
-      : store_(store), id_(id), fork_(fork), root_(root), commit_seq_(commit_seq) {}
+  Snapshot(Store* store, uint64_t id, ForkId fork, Root root,
+           uint64_t commit_seq)
+      : store_(store),
+        id_(id),
+        fork_(fork),
+        root_(root),
+        commit_seq_(commit_seq) {}
 
   Store* const store_;
   const uint64_t id_;
@@ -123,21 +133,22 @@ class Snapshot {
   const uint64_t commit_seq_;
 };
 
-// A private shadow of one fork's committed root. Nothing it writes is visible elsewhere
-// until Commit(); Abort() (or destruction) frees everything it allocated.
-// Not thread-safe: one thread uses a transaction at a time.
+// A private shadow of one fork's committed root. Nothing it writes is visible
+// elsewhere until Commit(); Abort() (or destruction) frees everything it
+// allocated. Not thread-safe: one thread uses a transaction at a time.
 class Transaction {
  public:
   ~Transaction();  // aborts if neither committed nor aborted
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
-  // The page as this transaction sees it; NotFound if unmapped. The bytes stay valid
-  // while the returned ref is held, even past later writes. O(height).
+  // The page as this transaction sees it; NotFound if unmapped. The bytes stay
+  // valid while the returned ref is held, even past later writes. O(height).
   Result<BlockRef> ReadPage(PageNo page);
-  // A writable view of the page, mapping a zero-filled page if it is unmapped. Shadows
-  // the page and its path on first write. The pointer is valid until the next call
-  // that writes or until Commit/Abort. O(height) plus one block copy per shadow.
+  // A writable view of the page, mapping a zero-filled page if it is unmapped.
+  // Shadows the page and its path on first write. The pointer is valid until
+  // the next call that writes or until Commit/Abort. O(height) plus one block
+  // copy per shadow.
   Result<char*> MutablePage(PageNo page);
   // Overwrites the whole page with `bytes` (shorter input is zero-padded).
   Status WritePage(PageNo page, std::string_view bytes);
@@ -145,8 +156,8 @@ class Transaction {
   Status FreePage(PageNo page);
   bool IsMapped(PageNo page);
 
-  // Publishes the new root atomically. On error nothing is visible and the transaction
-  // is aborted. O(blocks written + fanout x shadowed nodes).
+  // Publishes the new root atomically. On error nothing is visible and the
+  // transaction is aborted. O(blocks written + fanout x shadowed nodes).
   Status Commit();
   void Abort();
 
@@ -157,8 +168,8 @@ class Transaction {
 
  private:
   friend class Store;
-  Transaction(Store* store, ForkId fork, Root base) : store_(store), fork_(fork),
-      committed_(base), work_(base) {}
+  Transaction(Store* store, ForkId fork, Root base)
+      : store_(store), fork_(fork), committed_(base), work_(base) {}
 
   struct Path {
     BlockBuf* leaf;
@@ -187,56 +198,61 @@ struct StoreStats {
 
 class Store {
  public:
-  // Opens a store on `backend`: formats an empty backend, validates an existing one
-  // (InvalidArgument if it is not a forkdb store or its block size differs).
-  static Result<std::unique_ptr<Store>> Open(std::unique_ptr<BlockStore> backend);
-  static Result<std::unique_ptr<Store>> OpenMemory(uint32_t block_size = kBlockSizeDefault);
-  static Result<std::unique_ptr<Store>> OpenRocksDB(const std::string& path,
-                                                    const RocksDBOptions& options = {});
+  // Opens a store on `backend`: formats an empty backend, validates an existing
+  // one (InvalidArgument if it is not a forkdb store or its block size
+  // differs).
+  static Result<std::unique_ptr<Store>> Open(
+      std::unique_ptr<BlockStore> backend);
+  static Result<std::unique_ptr<Store>> OpenMemory(
+      uint32_t block_size = kBlockSizeDefault);
+  static Result<std::unique_ptr<Store>> OpenRocksDB(
+      const std::string& path, const RocksDBOptions& options = {});
   ~Store();
 
   uint32_t block_size() const { return block_size_; }
   uint32_t fanout() const { return block_size_ / sizeof(BlockId); }
   BlockStore* backend() { return backend_.get(); }
 
-  // Forks. Names are 1-64 characters of [A-Za-z0-9_.-], unique among live forks.
-  // An empty fork with no parent.
+  // Forks. Names are 1-64 characters of [A-Za-z0-9_.-], unique among live
+  // forks. An empty fork with no parent.
   Result<ForkId> CreateRootFork(std::string_view name);
   // A new fork sharing `from`'s committed state. O(1) in database size.
   Result<ForkId> CreateFork(std::string_view name, std::string_view from,
                             bool read_only = false);
   // A new fork sharing the snapshot's state; its parent is the snapshot's fork.
-  Result<ForkId> CreateForkFromSnapshot(std::string_view name, const Snapshot& snapshot,
+  Result<ForkId> CreateForkFromSnapshot(std::string_view name,
+                                        const Snapshot& snapshot,
                                         bool read_only = false);
-  // Drops the fork: Busy while it has an open transaction. Children keep their state.
-  // Frees exactly the blocks whose count reaches zero. O(blocks freed).
+  // Drops the fork: Busy while it has an open transaction. Children keep their
+  // state. Frees exactly the blocks whose count reaches zero. O(blocks freed).
   Status DropFork(std::string_view name);
   Result<ForkInfo> GetFork(std::string_view name) const;
   Result<ForkInfo> GetFork(ForkId id) const;
   std::vector<ForkInfo> ListForks() const;
 
-  // Snapshots: O(1); the fork's committed state, or its base (the parent's state at the
-  // fork point; NotFound for a fork with no base).
+  // Snapshots: O(1); the fork's committed state, or its base (the parent's
+  // state at the fork point; NotFound for a fork with no base).
   Result<std::unique_ptr<Snapshot>> OpenSnapshot(std::string_view fork);
   Result<std::unique_ptr<Snapshot>> OpenBaseSnapshot(std::string_view fork);
 
-  // One writer per fork: Busy if the fork has an open transaction; InvalidArgument if
-  // the fork is read-only.
+  // One writer per fork: Busy if the fork has an open transaction;
+  // InvalidArgument if the fork is read-only.
   Result<std::unique_ptr<Transaction>> Begin(std::string_view fork);
 
-  // The logical pages whose block differs between two page maps (mapped in one only, or
-  // mapped to different blocks), ascending. Skips every subtree whose block id is the
-  // same on both sides: O(changed pages x height). Both roots must be pinned (by a fork
-  // or snapshot) for the duration of the call.
+  // The logical pages whose block differs between two page maps (mapped in one
+  // only, or mapped to different blocks), ascending. Skips every subtree whose
+  // block id is the same on both sides: O(changed pages x height). Both roots
+  // must be pinned (by a fork or snapshot) for the duration of the call.
   Result<std::vector<PageNo>> DiffPages(const Root& a, const Root& b);
 
-  // Blocks the fork alone references and blocks it shares. Walks only the fork's own
-  // blocks (a shared subtree is counted from the root's totals, not walked): O(own).
+  // Blocks the fork alone references and blocks it shares. Walks only the
+  // fork's own blocks (a shared subtree is counted from the root's totals, not
+  // walked): O(own).
   Result<SpaceUsage> Space(std::string_view fork);
 
-  // Integrity check: walks every root, recomputes every reference count, verifies every
-  // reachable block's checksum, and compares with the stored counts and blocks.
-  // Holds the store mutex: commits wait. O(database size).
+  // Integrity check: walks every root, recomputes every reference count,
+  // verifies every reachable block's checksum, and compares with the stored
+  // counts and blocks. Holds the store mutex: commits wait. O(database size).
   Result<CheckReport> Check();
 
   StoreStats Stats() const;
@@ -257,12 +273,15 @@ class Store {
   explicit Store(std::unique_ptr<BlockStore> backend);
   Status Load();
 
-  Result<ForkId> CreateForkLocked(std::string_view name, const Root& root, ForkId parent,
-                                  uint64_t fork_point_seq, bool read_only, bool pin_base)
+  Result<ForkId> CreateForkLocked(std::string_view name, const Root& root,
+                                  ForkId parent, uint64_t fork_point_seq,
+                                  bool read_only, bool pin_base)
       FORKDB_REQUIRES(mu_);
   Result<ForkState*> FindLocked(std::string_view name) FORKDB_REQUIRES(mu_);
-  Result<std::unique_ptr<Snapshot>> SnapshotLocked(ForkId fork, const Root& root,
-                                                   uint64_t seq) FORKDB_REQUIRES(mu_);
+  Result<std::unique_ptr<Snapshot>> SnapshotLocked(ForkId fork,
+                                                   const Root& root,
+                                                   uint64_t seq)
+      FORKDB_REQUIRES(mu_);
   void ReleaseSnapshot(Snapshot* snapshot) FORKDB_EXCLUDES(mu_);
 
   Result<BlockRef> ReadPageAt(const Root& root, PageNo page);
@@ -274,17 +293,21 @@ class Store {
   void ReturnBlockIds(const std::vector<BlockId>& ids) FORKDB_EXCLUDES(mu_);
   void FreeBlockIdsLocked(const std::vector<BlockId>& ids) FORKDB_REQUIRES(mu_);
 
-  // Settles counts for dropping one reference to `block` at `level` (0: data block).
-  Status ReleaseLocked(Delta* delta, BlockId block, uint32_t level) FORKDB_REQUIRES(mu_);
-  Status ReconcileLocked(Delta* delta, const Transaction& txn, BlockId old_block,
-                         BlockId new_block, uint32_t level, bool release_old)
+  // Settles counts for dropping one reference to `block` at `level` (0: data
+  // block).
+  Status ReleaseLocked(Delta* delta, BlockId block, uint32_t level)
       FORKDB_REQUIRES(mu_);
-  // Writes the batch (with the delta's counts and `forks` records), then applies it.
-  Status ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) FORKDB_REQUIRES(mu_);
-  void PutForkRecordLocked(CommitBatch* batch, const ForkInfo& info) FORKDB_REQUIRES(mu_);
+  Status ReconcileLocked(Delta* delta, const Transaction& txn,
+                         BlockId old_block, BlockId new_block, uint32_t level,
+                         bool release_old) FORKDB_REQUIRES(mu_);
+  // Writes the batch (with the delta's counts and `forks` records), then
+  // applies it.
+  Status ApplyLocked(Delta* delta, CommitBatch* batch, bool sync)
+      FORKDB_REQUIRES(mu_);
+  void PutForkRecordLocked(CommitBatch* batch, const ForkInfo& info)
+      FORKDB_REQUIRES(mu_);
   void PutMetaLocked(CommitBatch* batch) FORKDB_REQUIRES(mu_);
   uint32_t CountLocked(BlockId id) const FORKDB_REQUIRES(mu_);
-
 
   std::unique_ptr<BlockStore> backend_;
   const uint32_t block_size_;
@@ -293,8 +316,9 @@ class Store {
   mutable Mutex mu_;
   std::map<ForkId, ForkState> forks_ FORKDB_GUARDED_BY(mu_);
   std::map<std::string, ForkId, std::less<>> fork_names_ FORKDB_GUARDED_BY(mu_);
-  std::map<uint64_t, Root> snapshots_ FORKDB_GUARDED_BY(mu_);  // live snapshot roots
-  std::vector<uint32_t> counts_ FORKDB_GUARDED_BY(mu_);        // indexed by block id
+  std::map<uint64_t, Root> snapshots_
+      FORKDB_GUARDED_BY(mu_);                            // live snapshot roots
+  std::vector<uint32_t> counts_ FORKDB_GUARDED_BY(mu_);  // indexed by block id
   uint64_t live_blocks_ FORKDB_GUARDED_BY(mu_) = 0;
   std::vector<BlockId> free_ids_ FORKDB_GUARDED_BY(mu_);
   BlockId next_block_id_ FORKDB_GUARDED_BY(mu_) = 1;

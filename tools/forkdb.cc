@@ -1,7 +1,9 @@
 // forkdb: the command-line tool. For now it carries the integrity check:
-//   forkdb check PATH     walks every root of the durable store at PATH, recomputes
-//                         every reference count, verifies every block's checksum, and
-//                         reports leaked blocks, dangling references and mismatches.
+//   forkdb check PATH     walks every root of the durable store at PATH,
+//   recomputes
+//                         every reference count, verifies every block's
+//                         checksum, and reports leaked blocks, dangling
+//                         references and mismatches.
 // Exit status: 0 clean, 1 problems found, 2 usage or open error.
 #include <cstdio>
 #include <cstring>
@@ -12,13 +14,16 @@
 namespace {
 
 void PrintUsage(FILE* out) {
-  std::fprintf(out,
-               "usage: forkdb check PATH\n"
-               "\n"
-               "  check PATH   integrity check of the durable store at PATH: walks every\n"
-               "               fork, base and snapshot root, recomputes reference counts,\n"
-               "               verifies checksums; prints each problem; exit 1 if any\n"
-               "  --help       this text\n");
+  std::fprintf(
+      out,
+      "usage: forkdb check PATH\n"
+      "\n"
+      "  check PATH   integrity check of the durable store at PATH: walks "
+      "every\n"
+      "               fork, base and snapshot root, recomputes reference "
+      "counts,\n"
+      "               verifies checksums; prints each problem; exit 1 if any\n"
+      "  --help       this text\n");
 }
 
 int Check(const std::string& path) {
@@ -37,7 +42,8 @@ int Check(const std::string& path) {
   }
   auto stats = (*store)->Stats();
   std::printf("%s: %llu forks, %s\n", path.c_str(),
-              static_cast<unsigned long long>(stats.forks), report->ToString().c_str());
+              static_cast<unsigned long long>(stats.forks),
+              report->ToString().c_str());
   std::printf("%s\n", report->ok() ? "ok" : "PROBLEMS FOUND");
   return report->ok() ? 0 : 1;
 }
@@ -45,7 +51,8 @@ int Check(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
+  if (argc >= 2 &&
+      (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
     PrintUsage(stdout);
     return 0;
   }

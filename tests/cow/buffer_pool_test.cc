@@ -16,7 +16,8 @@ TEST(BufferPoolTest, EvictsLeastRecentlyUsedFirst) {
   pool.Insert(1, MakeBlock('a'));
   pool.Insert(2, MakeBlock('b'));
   pool.Insert(3, MakeBlock('c'));
-  ASSERT_NE(pool.Lookup(1), nullptr);  // 1 is now the most recent; 2 the coldest
+  ASSERT_NE(pool.Lookup(1),
+            nullptr);  // 1 is now the most recent; 2 the coldest
   pool.Insert(4, MakeBlock('d'));
   EXPECT_EQ(pool.Lookup(2), nullptr);
   EXPECT_NE(pool.Lookup(1), nullptr);
@@ -35,9 +36,11 @@ TEST(BufferPoolTest, PinnedBlocksAreNeverEvicted) {
   EXPECT_NE(pool.Lookup(1), nullptr);
   EXPECT_EQ(pool.Lookup(2), nullptr);
   EXPECT_EQ(pinned->data()[0], 'a');
-  // Everything pinned: the pool goes over its limit rather than drop a pinned block.
+  // Everything pinned: the pool goes over its limit rather than drop a pinned
+  // block.
   BlockRef p3 = pool.Lookup(3);
-  BlockRef p4 = MakeBlock('d');  // held by the reader that inserts it, as ReadBlock does
+  BlockRef p4 =
+      MakeBlock('d');  // held by the reader that inserts it, as ReadBlock does
   pool.Insert(4, p4);
   EXPECT_NE(pool.Lookup(1), nullptr);
   EXPECT_GT(pool.size_bytes(), pool.capacity_bytes());

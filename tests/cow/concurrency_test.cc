@@ -1,8 +1,8 @@
-// Concurrency: per fork one writer and four snapshot readers, two forks written in
-// parallel, a third thread forking and dropping. Every commit rewrites all kWidth pages of
-// its fork with one generation number, so a consistent snapshot sees one number on every
-// page; a torn or stale-mixed read would show two. Run under ThreadSanitizer with the
-// tsan preset (README: "Sanitizers").
+// Concurrency: per fork one writer and four snapshot readers, two forks written
+// in parallel, a third thread forking and dropping. Every commit rewrites all
+// kWidth pages of its fork with one generation number, so a consistent snapshot
+// sees one number on every page; a torn or stale-mixed read would show two. Run
+// under ThreadSanitizer with the tsan preset (README: "Sanitizers").
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -15,7 +15,8 @@
 namespace forkdb::cow {
 namespace {
 
-constexpr int kWidth = 40;  // pages per generation: spans several leaves at 512 bytes
+constexpr int kWidth =
+    40;  // pages per generation: spans several leaves at 512 bytes
 
 class ConcurrencyTest : public ::testing::TestWithParam<Backend> {};
 
@@ -113,7 +114,9 @@ TEST_P(ConcurrencyTest, SnapshotReadersSeeWholeCommitsWhileWritersRun) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConcurrencyTest,
                          ::testing::Values(Backend::kMemory, Backend::kRocksDB),
-                         [](const auto& info) { return BackendName(info.param); });
+                         [](const auto& info) {
+                           return BackendName(info.param);
+                         });
 
 }  // namespace
 }  // namespace forkdb::cow

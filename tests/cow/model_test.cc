@@ -1,12 +1,13 @@
-// Model-based randomized test of cow::Store: the store and a trivial model (fork ->
-// page -> bytes, a std::map per fork) receive the same random operations and must agree
-// after every step. Operations: transactions of page writes, in-place edits and frees
-// that commit or abort, forks from forks and from snapshots, drops, snapshots checked
-// against the state they captured, page diffs, space accounting, reopen (durable
-// backend), and the integrity check every few thousand operations and at the end.
+// Model-based randomized test of cow::Store: the store and a trivial model
+// (fork -> page -> bytes, a std::map per fork) receive the same random
+// operations and must agree after every step. Operations: transactions of page
+// writes, in-place edits and frees that commit or abort, forks from forks and
+// from snapshots, drops, snapshots checked against the state they captured,
+// page diffs, space accounting, reopen (durable backend), and the integrity
+// check every few thousand operations and at the end.
 //
-// The seed is printed; FORKDB_TEST_SEED=<seed> replays a run. FORKDB_LONG_TESTS=1 runs
-// ten times as many operations.
+// The seed is printed; FORKDB_TEST_SEED=<seed> replays a run.
+// FORKDB_LONG_TESTS=1 runs ten times as many operations.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -66,9 +67,11 @@ class Runner {
     ASSERT_NO_FATAL_FAILURE(VerifyAll());
     ASSERT_NO_FATAL_FAILURE(ExpectCheckClean());
     snapshots_.clear();
-    for (const auto& [name, pages] : model_) ASSERT_OK(env_.store().DropFork(name));
+    for (const auto& [name, pages] : model_)
+      ASSERT_OK(env_.store().DropFork(name));
     ASSERT_NO_FATAL_FAILURE(ExpectCheckClean());
-    EXPECT_EQ(env_.store().Stats().blocks_live, 0u) << "dropping every fork frees all";
+    EXPECT_EQ(env_.store().Stats().blocks_live, 0u)
+        << "dropping every fork frees all";
   }
 
  private:
@@ -78,7 +81,9 @@ class Runner {
     Pages pages;  // the model at the moment the snapshot was taken
   };
 
-  int Uniform(int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng_); }
+  int Uniform(int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng_);
+  }
   std::string RandomFork(const std::map<std::string, Pages>& m) {
     auto it = m.begin();
     std::advance(it, Uniform(0, static_cast<int>(m.size()) - 1));
@@ -90,7 +95,9 @@ class Runner {
     if (dice < 97) return Uniform(0, 20000);
     return static_cast<PageNo>(Uniform(0, 1 << 20)) * 997;  // grows the tree
   }
-  std::string Contents() { return "s" + std::to_string(step_) + "." + std::to_string(Uniform(0, 999)); }
+  std::string Contents() {
+    return "s" + std::to_string(step_) + "." + std::to_string(Uniform(0, 999));
+  }
 
   void RandomTransaction() {
     std::string fork = RandomFork(model_);
@@ -106,28 +113,38 @@ class Runner {
         pages[page] = bytes;
       } else if (dice < 7) {
         // Edit in place: overwrite the first bytes of the existing contents.
-        PageNo page = pages.empty() || Uniform(0, 3) == 0 ? RandomPage()
-                                                          : std::next(pages.begin(), Uniform(0, static_cast<int>(pages.size()) - 1))->first;
+        PageNo page =
+            pages.empty() || Uniform(0, 3) == 0
+                ? RandomPage()
+                : std::next(pages.begin(),
+                            Uniform(0, static_cast<int>(pages.size()) - 1))
+                      ->first;
         ASSERT_OK_AND_ASSIGN(char* bytes, txn->MutablePage(page));
         std::string old = pages.count(page) ? pages[page] : "";
-        EXPECT_EQ(std::string(bytes), old) << "step " << step_ << " page " << page;
+        EXPECT_EQ(std::string(bytes), old)
+            << "step " << step_ << " page " << page;
         std::string edit = "e" + std::to_string(step_);
-        std::string updated = edit.size() >= old.size() ? edit : edit + old.substr(edit.size());
+        std::string updated =
+            edit.size() >= old.size() ? edit : edit + old.substr(edit.size());
         std::memcpy(bytes, updated.data(), updated.size() + 1);
         pages[page] = updated;
       } else if (dice < 9) {
         if (pages.empty()) continue;
-        PageNo page = std::next(pages.begin(), Uniform(0, static_cast<int>(pages.size()) - 1))->first;
+        PageNo page = std::next(pages.begin(),
+                                Uniform(0, static_cast<int>(pages.size()) - 1))
+                          ->first;
         ASSERT_OK(txn->FreePage(page));
         pages.erase(page);
       } else {
         PageNo page = RandomPage();
         auto read = txn->ReadPage(page);
         if (pages.count(page)) {
-          ASSERT_TRUE(read.ok()) << read.status().ToString() << " step " << step_;
+          ASSERT_TRUE(read.ok())
+              << read.status().ToString() << " step " << step_;
           EXPECT_EQ(std::string((*read)->data()), pages[page]);
         } else {
-          EXPECT_TRUE(read.status().IsNotFound()) << "step " << step_ << " page " << page;
+          EXPECT_TRUE(read.status().IsNotFound())
+              << "step " << step_ << " page " << page;
         }
       }
     }
@@ -144,7 +161,8 @@ class Runner {
     if (model_.size() >= 32) return;
     std::string name = "f" + std::to_string(++fork_counter_);
     if (!snapshots_.empty() && Uniform(0, 3) == 0) {
-      Snap& snap = snapshots_[Uniform(0, static_cast<int>(snapshots_.size()) - 1)];
+      Snap& snap =
+          snapshots_[Uniform(0, static_cast<int>(snapshots_.size()) - 1)];
       ASSERT_OK(env_.store().CreateForkFromSnapshot(name, *snap.snapshot));
       model_[name] = snap.pages;
     } else {
@@ -177,7 +195,12 @@ class Runner {
   void RandomRead() {
     std::string fork = RandomFork(model_);
     const Pages& pages = model_[fork];
-    PageNo page = !pages.empty() && Uniform(0, 1) ? std::next(pages.begin(), Uniform(0, static_cast<int>(pages.size()) - 1))->first : RandomPage();
+    PageNo page =
+        !pages.empty() && Uniform(0, 1)
+            ? std::next(pages.begin(),
+                        Uniform(0, static_cast<int>(pages.size()) - 1))
+                  ->first
+            : RandomPage();
     std::string expected = pages.count(page) ? pages.at(page) : "<unmapped>";
     EXPECT_EQ(ReadPageString(env_.store(), fork, page), expected)
         << "fork " << fork << " page " << page << " step " << step_;
@@ -187,11 +210,13 @@ class Runner {
     std::string a = RandomFork(model_), b = RandomFork(model_);
     ASSERT_OK_AND_ASSIGN(auto sa, env_.store().OpenSnapshot(a));
     ASSERT_OK_AND_ASSIGN(auto sb, env_.store().OpenSnapshot(b));
-    ASSERT_OK_AND_ASSIGN(auto diff, env_.store().DiffPages(sa->root(), sb->root()));
+    ASSERT_OK_AND_ASSIGN(auto diff,
+                         env_.store().DiffPages(sa->root(), sb->root()));
     std::set<PageNo> changed(diff.begin(), diff.end());
     EXPECT_EQ(changed.size(), diff.size()) << "diff lists a page twice";
     EXPECT_TRUE(std::is_sorted(diff.begin(), diff.end()));
-    // Every page whose contents differ is reported; a page not reported is identical.
+    // Every page whose contents differ is reported; a page not reported is
+    // identical.
     const Pages& pa = model_[a];
     const Pages& pb = model_[b];
     std::set<PageNo> all;
@@ -200,10 +225,12 @@ class Runner {
     for (PageNo p : all) {
       bool differs = !pa.count(p) || !pb.count(p) || pa.at(p) != pb.at(p);
       if (differs) {
-        EXPECT_TRUE(changed.count(p)) << "page " << p << " differs, not in diff";
+        EXPECT_TRUE(changed.count(p))
+            << "page " << p << " differs, not in diff";
       }
     }
-    for (PageNo p : changed) EXPECT_TRUE(all.count(p)) << "page " << p << " mapped nowhere";
+    for (PageNo p : changed)
+      EXPECT_TRUE(all.count(p)) << "page " << p << " mapped nowhere";
     if (a == b) {
       EXPECT_TRUE(diff.empty());
     }
@@ -222,7 +249,8 @@ class Runner {
     for (const auto& [page, bytes] : snap.pages) {
       auto read = snap.snapshot->ReadPage(page);
       ASSERT_TRUE(read.ok()) << read.status().ToString();
-      EXPECT_EQ(std::string((*read)->data()), bytes) << "snapshot of " << snap.fork;
+      EXPECT_EQ(std::string((*read)->data()), bytes)
+          << "snapshot of " << snap.fork;
     }
   }
 
@@ -236,11 +264,14 @@ class Runner {
       ASSERT_OK_AND_ASSIGN(auto snap, env_.store().OpenSnapshot(info.name));
       for (const auto& [page, bytes] : pages) {
         auto read = snap->ReadPage(page);
-        ASSERT_TRUE(read.ok()) << info.name << " page " << page << ": " << read.status().ToString();
-        EXPECT_EQ(std::string((*read)->data()), bytes) << info.name << " page " << page;
+        ASSERT_TRUE(read.ok()) << info.name << " page " << page << ": "
+                               << read.status().ToString();
+        EXPECT_EQ(std::string((*read)->data()), bytes)
+            << info.name << " page " << page;
       }
     }
-    for (const auto& snap : snapshots_) ASSERT_NO_FATAL_FAILURE(VerifySnapshot(snap));
+    for (const auto& snap : snapshots_)
+      ASSERT_NO_FATAL_FAILURE(VerifySnapshot(snap));
   }
 
   void ExpectCheckClean() {
@@ -261,13 +292,14 @@ TEST_P(ModelTest, StoreAgreesWithModel) {
   const uint64_t seed = TestSeed();
   SCOPED_TRACE("FORKDB_TEST_SEED=" + std::to_string(seed));
   std::printf("seed %llu (replay with FORKDB_TEST_SEED=%llu)\n",
-              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
+              static_cast<unsigned long long>(seed),
+              static_cast<unsigned long long>(seed));
   Runner runner(GetParam(), seed);
   runner.Run(GetParam().ops * (LongTests() ? 10 : 1));
 }
 
-// 100,000 operations per run: 50,000 on each backend, split over two block sizes (512
-// bytes gives 64-way nodes and deep trees; 4096 is the default).
+// 100,000 operations per run: 50,000 on each backend, split over two block
+// sizes (512 bytes gives 64-way nodes and deep trees; 4096 is the default).
 INSTANTIATE_TEST_SUITE_P(
     Backends, ModelTest,
     ::testing::Values(ModelParam{Backend::kMemory, 512, 25000},
@@ -275,7 +307,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelParam{Backend::kRocksDB, 512, 25000},
                       ModelParam{Backend::kRocksDB, 4096, 25000}),
     [](const auto& info) {
-      return BackendName(info.param.backend) + std::to_string(info.param.block_size);
+      return BackendName(info.param.backend) +
+             std::to_string(info.param.block_size);
     });
 
 }  // namespace

@@ -27,7 +27,8 @@ class StoreTest : public ::testing::TestWithParam<Backend> {
 
 TEST_P(StoreTest, WriteCommitRead) {
   ASSERT_OK(store().CreateRootFork("main"));
-  ASSERT_OK(WritePages(store(), "main", {{0, "zero"}, {1, "one"}, {700, "far"}}));
+  ASSERT_OK(
+      WritePages(store(), "main", {{0, "zero"}, {1, "one"}, {700, "far"}}));
   EXPECT_EQ(ReadPageString(store(), "main", 0), "zero");
   EXPECT_EQ(ReadPageString(store(), "main", 1), "one");
   EXPECT_EQ(ReadPageString(store(), "main", 700), "far");
@@ -51,7 +52,8 @@ TEST_P(StoreTest, AbortLeavesNothing) {
   ExpectClean();
 }
 
-// Invariant 2: no write to one fork is visible in another fork or an older snapshot.
+// Invariant 2: no write to one fork is visible in another fork or an older
+// snapshot.
 TEST_P(StoreTest, Invariant2_WritesStayInTheirFork) {
   ASSERT_OK(store().CreateRootFork("main"));
   ASSERT_OK(WritePages(store(), "main", {{0, "base"}, {1, "base1"}}));
@@ -75,7 +77,8 @@ TEST_P(StoreTest, Invariant2_WritesStayInTheirFork) {
 TEST_P(StoreTest, DropFreesOnlyUnsharedBlocks) {
   ASSERT_OK(store().CreateRootFork("main"));
   std::vector<std::pair<PageNo, std::string>> pages;
-  for (PageNo p = 0; p < 2000; p += 3) pages.emplace_back(p, "p" + std::to_string(p));
+  for (PageNo p = 0; p < 2000; p += 3)
+    pages.emplace_back(p, "p" + std::to_string(p));
   ASSERT_OK(WritePages(store(), "main", pages));
   uint64_t base_blocks = store().Stats().blocks_live;
   ASSERT_OK(store().CreateFork("child", "main"));
@@ -231,7 +234,8 @@ TEST_P(StoreTest, SpaceAccounting) {
   ASSERT_OK(WritePages(store(), "main", pages));
   ASSERT_OK_AND_ASSIGN(SpaceUsage main_alone, store().Space("main"));
   EXPECT_EQ(main_alone.shared_blocks, 0u);
-  EXPECT_EQ(main_alone.own_blocks, 1000u + 3u);  // 1000 pages, a root and two leaves
+  EXPECT_EQ(main_alone.own_blocks,
+            1000u + 3u);  // 1000 pages, a root and two leaves
   ASSERT_OK(store().CreateFork("f", "main"));
   ASSERT_OK_AND_ASSIGN(SpaceUsage f0, store().Space("f"));
   EXPECT_EQ(f0.own_blocks, 0u);
@@ -257,13 +261,15 @@ TEST_P(StoreTest, FirstWriteAfterForkCopiesAtMostHeightPlusOneBlocks) {
 }
 
 TEST_P(StoreTest, ForkIsMetadataOnly) {
-  // Invariant 1 (cost is measured by bench/fork_bench.cc): a fork writes no block.
+  // Invariant 1 (cost is measured by bench/fork_bench.cc): a fork writes no
+  // block.
   ASSERT_OK(store().CreateRootFork("main"));
   std::vector<std::pair<PageNo, std::string>> pages;
   for (PageNo p = 0; p < 4000; ++p) pages.emplace_back(p, "x");
   ASSERT_OK(WritePages(store(), "main", pages));
   auto before = store().Stats();
-  for (int i = 0; i < 100; ++i) ASSERT_OK(store().CreateFork("f" + std::to_string(i), "main"));
+  for (int i = 0; i < 100; ++i)
+    ASSERT_OK(store().CreateFork("f" + std::to_string(i), "main"));
   auto after = store().Stats();
   EXPECT_EQ(after.blocks_live, before.blocks_live);
   EXPECT_EQ(after.next_block_id, before.next_block_id);
@@ -271,7 +277,8 @@ TEST_P(StoreTest, ForkIsMetadataOnly) {
 }
 
 TEST_P(StoreTest, StateSurvivesReopen) {
-  if (GetParam() != Backend::kRocksDB) GTEST_SKIP() << "memory store has no reopen";
+  if (GetParam() != Backend::kRocksDB)
+    GTEST_SKIP() << "memory store has no reopen";
   ASSERT_OK(store().CreateRootFork("main"));
   ASSERT_OK(WritePages(store(), "main", {{0, "a"}, {600, "b"}}));
   ASSERT_OK(store().CreateFork("f", "main"));
@@ -280,8 +287,8 @@ TEST_P(StoreTest, StateSurvivesReopen) {
     ASSERT_OK_AND_ASSIGN(auto snap, store().OpenSnapshot("f"));
     ASSERT_OK(WritePages(store(), "f", {{0, "fb"}}));
     // A snapshot left open at a crash is released at the next open: simulate by
-    // reopening while it is... destroyed first (the store requires it), then check
-    // that leftover snapshot records are handled by the crash test.
+    // reopening while it is... destroyed first (the store requires it), then
+    // check that leftover snapshot records are handled by the crash test.
   }
   Reopen();
   EXPECT_EQ(ReadPageString(store(), "main", 0), "a");
@@ -295,7 +302,9 @@ TEST_P(StoreTest, StateSurvivesReopen) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values(Backend::kMemory, Backend::kRocksDB),
-                         [](const auto& info) { return BackendName(info.param); });
+                         [](const auto& info) {
+                           return BackendName(info.param);
+                         });
 
 }  // namespace
 }  // namespace forkdb::cow

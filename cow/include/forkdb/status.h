@@ -1,15 +1,19 @@
-// Status and Result<T>: how every fallible forkdb call reports failure. No forkdb code
-// throws; a call that may throw is wrapped where it is made and becomes a Status.
+// Status and Result<T>: how every fallible forkdb call reports failure. No
+// forkdb code throws; a call that may throw is wrapped where it is made and
+// becomes a Status.
 //
 // Codes, and when to use each:
 //   kNotFound        the named thing (fork, page, key, record) does not exist.
-//   kInvalidArgument the caller asked for something malformed or forbidden (a bad name,
-//                    a name that exists, a block size that does not match the store).
-//   kCorruption      stored bytes are wrong: checksum mismatch, bad format, broken links.
-//   kIOError         the backend failed (RocksDB, the file system).
-//   kBusy            the resource is in use (a fork with an open writer, a fork in use).
-//   kAborted         the operation was abandoned and nothing of it is visible.
-//   kNotSupported    valid, but not implemented by this backend or build.
+//   kInvalidArgument the caller asked for something malformed or forbidden (a
+//   bad name,
+//                    a name that exists, a block size that does not match the
+//                    store).
+//   kCorruption      stored bytes are wrong: checksum mismatch, bad format,
+//   broken links. kIOError         the backend failed (RocksDB, the file
+//   system). kBusy            the resource is in use (a fork with an open
+//   writer, a fork in use). kAborted         the operation was abandoned and
+//   nothing of it is visible. kNotSupported    valid, but not implemented by
+//   this backend or build.
 #ifndef FORKDB_STATUS_H_
 #define FORKDB_STATUS_H_
 
@@ -98,10 +102,12 @@ class [[nodiscard]] Status {
     return Status(code, out.str());
   }
   Status(Code code, std::string message)
-      : code_(code), message_(std::make_shared<std::string>(std::move(message))) {}
+      : code_(code),
+        message_(std::make_shared<std::string>(std::move(message))) {}
 
   Code code_ = Code::kOk;
-  std::shared_ptr<const std::string> message_;  // null when ok; shared: cheap to copy
+  std::shared_ptr<const std::string>
+      message_;  // null when ok; shared: cheap to copy
 };
 
 inline bool operator==(const Status& a, const Status& b) {
@@ -112,7 +118,7 @@ inline bool operator==(const Status& a, const Status& b) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok());
   }
@@ -150,15 +156,16 @@ class [[nodiscard]] Result {
 #define FORKDB_CONCAT_(a, b) FORKDB_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function if it is not ok.
-#define FORKDB_RETURN_IF_ERROR(expr)             \
-  do {                                           \
-    ::forkdb::Status forkdb_status_ = (expr);    \
+#define FORKDB_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::forkdb::Status forkdb_status_ = (expr);        \
     if (!forkdb_status_.ok()) return forkdb_status_; \
   } while (0)
 
 // FORKDB_ASSIGN_OR_RETURN(T x, Fallible()): declares x or returns the error.
-#define FORKDB_ASSIGN_OR_RETURN(lhs, expr) \
-  FORKDB_ASSIGN_OR_RETURN_IMPL_(FORKDB_CONCAT_(forkdb_result_, __LINE__), lhs, expr)
+#define FORKDB_ASSIGN_OR_RETURN(lhs, expr)                                     \
+  FORKDB_ASSIGN_OR_RETURN_IMPL_(FORKDB_CONCAT_(forkdb_result_, __LINE__), lhs, \
+                                expr)
 #define FORKDB_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
   auto result = (expr);                                  \
   if (!result.ok()) return result.status();              \

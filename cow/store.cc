@@ -67,7 +67,7 @@ std::string EncodeFork(const ForkInfo& info) {
 }
 
 bool DecodeFork(std::string_view in, ForkInfo* info) {
-  uint32_t version, read_only;
+  uint32_t version = 0, read_only = 0;
   if (!GetFixed32(&in, &version) || version != kForkRecordVersion) return false;
   bool ok = GetFixed64(&in, &info->id) && GetLengthPrefixed(&in, &info->name) &&
             GetFixed64(&in, &info->parent) &&
@@ -338,9 +338,11 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
   // the batch.
   FORKDB_RETURN_IF_ERROR(backend_->Commit(*batch));
   if (counts_.size() < next_block_id_) counts_.resize(next_block_id_, 0);
+  bool unshared = false;
   for (const auto& [id, change] : delta->counts) {
     int64_t count = int64_t{counts_[id]} + change;
     assert(count >= 0);
+    if (counts_[id] > 1 && count == 1) unshared = true;
     if (counts_[id] > 0 && count == 0) --live_blocks_;
     if (counts_[id] == 0 && count > 0) ++live_blocks_;
     counts_[id] = static_cast<uint32_t>(count);
@@ -351,6 +353,10 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
     ++live_blocks_;
   }
   FreeBlockIdsLocked(delta->freed);
+  if (unshared) {
+    // Some tree now holds alone what it shared: its own count is unknown.
+    for (auto& [id, fork] : forks_) fork.own_blocks.reset();
+  }
   return Status();
 }
 
@@ -474,7 +480,13 @@ Result<ForkId> Store::CreateForkLocked(std::string_view name, const Root& root,
     return s;
   }
   fork_names_[info.name] = info.id;
-  forks_[info.id].info = info;
+  ForkState& state = forks_[info.id];
+  state.info = info;
+  state.own_blocks = 0;  // everything it has is shared (or it has nothing)
+  if (auto it = forks_.find(parent);
+      it != forks_.end() && it->second.info.root == root) {
+    it->second.own_blocks = 0;  // its root is shared now
+  }
   return info.id;
 }
 
@@ -594,6 +606,10 @@ Result<std::unique_ptr<Snapshot>> Store::SnapshotLocked(ForkId fork,
     }
   }
   snapshots_[id] = root;
+  if (auto it = forks_.find(fork);
+      it != forks_.end() && it->second.info.root == root) {
+    it->second.own_blocks = 0;  // its root is shared now
+  }
   return std::unique_ptr<Snapshot>(new Snapshot(this, id, fork, root, seq));
 }
 
@@ -712,7 +728,12 @@ Status Store::CommitTransaction(Transaction* txn) {
       delta.added.push_back(id);
     }
     PutForkRecordLocked(&batch, info);
+    std::optional<uint64_t> own = fork.own_blocks;
     s = ApplyLocked(&delta, &batch, true);
+    // Every new block is the fork's own; every freed one was (its path had
+    // count 1). Blocks others now hold alone were reset by ApplyLocked.
+    if (own) own = *own + delta.added.size() - delta.freed.size();
+    if (s.ok()) fork.own_blocks = own;
   }
   if (!s.ok()) return s;  // the caller aborts
   fork.info = std::move(info);
@@ -965,11 +986,8 @@ Result<std::vector<PageNo>> Store::DiffPages(const Root& a, const Root& b) {
   return out;
 }
 
-Result<SpaceUsage> Store::Space(std::string_view fork) {
-  MutexLock lock(&mu_);
-  FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
-  const Root& root = state->info.root;
-  SpaceUsage usage;
+Result<uint64_t> Store::OwnBlocksByWalkLocked(const Root& root) {
+  uint64_t own = 0;
   std::vector<std::pair<BlockId, uint32_t>> stack;
   if (root.block != kNullBlock && CountLocked(root.block) == 1) {
     stack.emplace_back(root.block, root.height);
@@ -979,22 +997,41 @@ Result<SpaceUsage> Store::Space(std::string_view fork) {
   while (!stack.empty()) {
     auto [id, level] = stack.back();
     stack.pop_back();
-    ++usage.own_blocks;
+    ++own;
     if (level == 0) continue;
     FORKDB_ASSIGN_OR_RETURN(BlockRef node, backend_->ReadBlock(id));
     for (uint32_t slot = 0; slot < fanout(); ++slot) {
       BlockId child = node->child(slot);
-      if (child != kNullBlock && CountLocked(child) == 1)
+      if (child != kNullBlock && CountLocked(child) == 1) {
         stack.emplace_back(child, level - 1);
+      }
     }
   }
+  return own;
+}
+
+Result<SpaceUsage> Store::Space(std::string_view fork) {
+  MutexLock lock(&mu_);
+  FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
+  const Root& root = state->info.root;
+  if (!state->own_blocks) {
+    FORKDB_ASSIGN_OR_RETURN(uint64_t own, OwnBlocksByWalkLocked(root));
+    state->own_blocks = own;
+  }
   uint64_t total = root.pages + root.nodes;
-  if (usage.own_blocks > total) {
-    return Status::Corruption("fork '", fork, "': ", usage.own_blocks,
+  if (*state->own_blocks > total) {
+    return Status::Corruption("fork '", fork, "': ", *state->own_blocks,
                               " own blocks exceed its ", total, " blocks");
   }
-  usage.shared_blocks = total - usage.own_blocks;
-  return usage;
+  return SpaceUsage{*state->own_blocks, total - *state->own_blocks};
+}
+
+Result<SpaceUsage> Store::TEST_SpaceByWalk(std::string_view fork) {
+  MutexLock lock(&mu_);
+  FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
+  const Root& root = state->info.root;
+  FORKDB_ASSIGN_OR_RETURN(uint64_t own, OwnBlocksByWalkLocked(root));
+  return SpaceUsage{own, root.pages + root.nodes - own};
 }
 
 Result<CheckReport> Store::Check() {

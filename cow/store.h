@@ -245,9 +245,10 @@ class Store {
   // must be pinned (by a fork or snapshot) for the duration of the call.
   Result<std::vector<PageNo>> DiffPages(const Root& a, const Root& b);
 
-  // Blocks the fork alone references and blocks it shares. Walks only the
-  // fork's own blocks (a shared subtree is counted from the root's totals, not
-  // walked): O(own).
+  // Blocks the fork alone references and blocks it shares. O(1) while the count
+  // kept by commits and forks is known; after a drop, a snapshot release or
+  // another fork's commit unshares blocks, one walk of the fork's own blocks
+  // (never of shared ones).
   Result<SpaceUsage> Space(std::string_view fork);
 
   // Integrity check: walks every root, recomputes every reference count,
@@ -256,6 +257,9 @@ class Store {
   Result<CheckReport> Check();
 
   StoreStats Stats() const;
+
+  // Test hook: Space() computed by walking, ignoring the maintained count.
+  Result<SpaceUsage> TEST_SpaceByWalk(std::string_view fork);
 
   // Test hooks: change a block's count without a reference (to test the check).
   void TEST_AdjustCount(BlockId id, int64_t delta);
@@ -268,6 +272,11 @@ class Store {
   struct ForkState {
     ForkInfo info;
     bool writer = false;
+    // Blocks reachable only through this fork's root, maintained by commits and
+    // forks; unknown after an event that may have unshared blocks of other
+    // trees (a count falling to one), when Space() walks the fork's own blocks
+    // once.
+    std::optional<uint64_t> own_blocks;
   };
 
   explicit Store(std::unique_ptr<BlockStore> backend);
@@ -308,6 +317,7 @@ class Store {
       FORKDB_REQUIRES(mu_);
   void PutMetaLocked(CommitBatch* batch) FORKDB_REQUIRES(mu_);
   uint32_t CountLocked(BlockId id) const FORKDB_REQUIRES(mu_);
+  Result<uint64_t> OwnBlocksByWalkLocked(const Root& root) FORKDB_REQUIRES(mu_);
 
   std::unique_ptr<BlockStore> backend_;
   const uint32_t block_size_;

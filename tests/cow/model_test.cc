@@ -53,7 +53,7 @@ class Runner {
       } else if (dice < 95) {
         ASSERT_NO_FATAL_FAILURE(RandomDiff());
       } else if (dice < 98) {
-        ASSERT_NO_FATAL_FAILURE(RandomSpace());
+        for (int i = 0; i < 3; ++i) ASSERT_NO_FATAL_FAILURE(RandomSpace());
       } else if (env_.backend() == Backend::kRocksDB) {
         snapshots_.clear();  // snapshots do not outlive the store
         env_.Reopen();
@@ -241,6 +241,10 @@ class Runner {
     ASSERT_OK_AND_ASSIGN(SpaceUsage usage, env_.store().Space(fork));
     ASSERT_OK_AND_ASSIGN(ForkInfo info, env_.store().GetFork(fork));
     EXPECT_EQ(usage.total_blocks(), info.root.pages + info.root.nodes);
+    ASSERT_OK_AND_ASSIGN(SpaceUsage walked,
+                         env_.store().TEST_SpaceByWalk(fork));
+    EXPECT_EQ(usage.own_blocks, walked.own_blocks)
+        << "maintained count of " << fork;
     EXPECT_EQ(info.root.pages, model_[fork].size());
   }
 

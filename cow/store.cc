@@ -138,8 +138,9 @@ Store::Store(std::unique_ptr<BlockStore> backend)
 
 Store::~Store() {
   MutexLock lock(&mu_);
-  // Snapshots and transactions must be gone (documented REQUIRES).
-  assert(snapshots_.empty());
+  // Snapshots and transactions must be gone (documented REQUIRES). A snapshot
+  // whose release failed is gone but keeps its entry in snapshots_.
+  assert(snapshot_handles_ == 0);
   for ([[maybe_unused]] const auto& [id, fork] : forks_) assert(!fork.writer);
 }
 
@@ -510,6 +511,9 @@ Result<ForkId> Store::CreateForkFromSnapshot(std::string_view name,
   if (snapshot.store_ != this) {
     return Status::InvalidArgument("snapshot belongs to another store");
   }
+  if (snapshot.released()) {
+    return Status::InvalidArgument("snapshot already released");
+  }
   MutexLock lock(&mu_);
   // If the snapshot's fork was dropped, the new fork has no parent but keeps
   // its base.
@@ -606,6 +610,7 @@ Result<std::unique_ptr<Snapshot>> Store::SnapshotLocked(ForkId fork,
     }
   }
   snapshots_[id] = root;
+  ++snapshot_handles_;
   if (auto it = forks_.find(fork);
       it != forks_.end() && it->second.info.root == root) {
     it->second.own_blocks = 0;  // its root is shared now
@@ -631,27 +636,40 @@ Result<std::unique_ptr<Snapshot>> Store::OpenBaseSnapshot(
                         state->info.fork_point_seq);
 }
 
-void Store::ReleaseSnapshot(Snapshot* snapshot) {
+Status Store::ReleaseSnapshot(Snapshot* snapshot) {
   MutexLock lock(&mu_);
   Delta delta;
   const Root& root = snapshot->root_;
   CommitBatch batch;
-  if (persistent_)
+  if (persistent_) {
     batch.delete_records.push_back(KeyWithId(kSnapshotPrefix, snapshot->id_));
+  }
   Status s;
-  if (root.block != kNullBlock)
+  if (root.block != kNullBlock) {
     s = ReleaseLocked(&delta, root.block, root.height);
+  }
   if (s.ok() && (persistent_ || root.block != kNullBlock)) {
     s = ApplyLocked(&delta, &batch, false);
   }
   // On failure the snapshot's reference stays counted (and, when persistent,
   // recorded): nothing is freed early; the next open releases it.
   if (s.ok()) snapshots_.erase(snapshot->id_);
+  --snapshot_handles_;
+  return s;
 }
 
-Snapshot::~Snapshot() { store_->ReleaseSnapshot(this); }
+Status Snapshot::Release() {
+  if (released_) return Status::InvalidArgument("snapshot already released");
+  released_ = true;
+  return store_->ReleaseSnapshot(this);
+}
+
+Snapshot::~Snapshot() {
+  if (!released_) Release().IgnoreError();  // a failure is healed at next open
+}
 
 Result<BlockRef> Snapshot::ReadPage(PageNo page) const {
+  if (released_) return Status::InvalidArgument("snapshot already released");
   return store_->ReadPageAt(root_, page);
 }
 

@@ -106,12 +106,17 @@ class Store;
 // O(1) to make; holds one reference on the root until destroyed.
 class Snapshot {
  public:
-  ~Snapshot();
+  ~Snapshot();  // releases the snapshot if Release() was not called
   Snapshot(const Snapshot&) = delete;
   Snapshot& operator=(const Snapshot&) = delete;
 
-  // The page's bytes; NotFound if the page is not mapped. O(height).
+  // The page's bytes; NotFound if the page is not mapped; InvalidArgument after
+  // Release(). O(height). Thread-safe, but not concurrently with Release().
   Result<BlockRef> ReadPage(PageNo page) const;
+  // Drops the snapshot's reference now (and frees what only it held). Later
+  // calls, and reads, return InvalidArgument. O(blocks freed).
+  Status Release();
+  bool released() const { return released_; }
   const Root& root() const { return root_; }
   ForkId fork() const { return fork_; }
   uint64_t commit_seq() const { return commit_seq_; }
@@ -131,6 +136,7 @@ class Snapshot {
   const ForkId fork_;
   const Root root_;
   const uint64_t commit_seq_;
+  bool released_ = false;
 };
 
 // A private shadow of one fork's committed root. Nothing it writes is visible
@@ -291,7 +297,7 @@ class Store {
                                                    const Root& root,
                                                    uint64_t seq)
       FORKDB_REQUIRES(mu_);
-  void ReleaseSnapshot(Snapshot* snapshot) FORKDB_EXCLUDES(mu_);
+  Status ReleaseSnapshot(Snapshot* snapshot) FORKDB_EXCLUDES(mu_);
 
   Result<BlockRef> ReadPageAt(const Root& root, PageNo page);
   Status CommitTransaction(Transaction* txn) FORKDB_EXCLUDES(mu_);
@@ -334,6 +340,9 @@ class Store {
   BlockId next_block_id_ FORKDB_GUARDED_BY(mu_) = 1;
   ForkId next_fork_id_ FORKDB_GUARDED_BY(mu_) = 1;
   uint64_t next_snapshot_id_ FORKDB_GUARDED_BY(mu_) = 1;
+  // Snapshot objects not yet released. A failed release leaves its root in
+  // snapshots_ (counted, released at the next open), but its object may go.
+  uint64_t snapshot_handles_ FORKDB_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace forkdb::cow

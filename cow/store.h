@@ -169,7 +169,8 @@ class Transaction {
 
   ForkId fork() const { return fork_; }
   const Root& root() const { return work_; }
-  // Blocks this transaction allocated so far (shadows and new pages).
+  // Blocks this transaction allocated so far (shadows and new pages); 0 once
+  // it has committed or aborted.
   size_t blocks_written() const { return owned_.size(); }
 
  private:

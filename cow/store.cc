@@ -343,7 +343,7 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
     }
     PutMetaLocked(batch);
   }
-  // Invariant 4: the backend first; memory changes only once it has accepted
+  // Invariant 3: the backend first; memory changes only once it has accepted
   // the batch.
   FORKDB_RETURN_IF_ERROR(backend_->Commit(*batch));
   if (counts_.size() < next_block_id_) counts_.resize(next_block_id_, 0);

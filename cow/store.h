@@ -11,17 +11,18 @@
 // references pass to the shadow; a shared one keeps its count minus one and its
 // unchanged children gain a reference from the shadow.
 //
-// Invariants (tests/cow/store_test.cc names a test after each):
-//   1. Fork, snapshot and drop cost O(1) in the database's size (drop: O(blocks
-//   freed)).
+// Invariants (numbered as in the design; tests/cow/ names a test InvariantN_...
+// after each):
+//   1. Fork, snapshot and drop cost O(1) in the database's size (a drop also
+//      pays for the blocks it frees).
 //   2. No write to one fork is visible in another fork or in an older snapshot.
-//   3. Every committed block is immutable; a block's count equals the number of
-//      references to it from page-map nodes, fork roots, fork bases and
-//      snapshots.
-//   4. Every state change (commit, fork, drop, snapshot) is one atomic backend
-//   batch,
-//      written before memory changes, so a failed write changes nothing.
-//   5. Every byte read from the backend is checksum-verified (by the backend).
+//   3. Every state change (commit, fork, drop, snapshot) is one atomic backend
+//      batch, written before memory changes: a failed write changes nothing,
+//      and after a crash every acknowledged commit is there and no half one.
+//   4. Every byte read from the backend is checksum-verified (by the backend).
+//   5. Every committed block is immutable, and its count equals the references
+//      to it from page-map nodes, fork roots, fork bases and snapshots: no
+//      leaked block, no reference to a freed one (Check() proves it).
 //
 // Thread safety: Store methods may be called from any thread. One writer per
 // fork at a time: Begin() on a fork with an open transaction returns Busy at

@@ -4,6 +4,8 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <filesystem>
+
 namespace forkdb::cow {
 
 namespace {
@@ -55,6 +57,13 @@ Result<std::unique_ptr<RocksDBBlockStore>> RocksDBBlockStore::Open(
     return Status::InvalidArgument("block size ", options.block_size,
                                    ": must be a power of two in [",
                                    kBlockSizeMin, ", ", kBlockSizeMax, "]");
+  }
+  if (!options.create_if_missing) {
+    // RocksDB would create the directory before refusing: look first.
+    std::error_code ec;
+    if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+      return Status::NotFound("no store at '", path, "'");
+    }
   }
   rocksdb::Options rocks;
   rocks.create_if_missing = options.create_if_missing;

@@ -291,6 +291,16 @@ Status Store::Load() {
 // ---------------------------------------------------------------------------
 // Counts, allocation, and the one place that writes
 
+Result<BlockRef> Store::ReadReferenced(BlockId id) {
+  Result<BlockRef> block = backend_->ReadBlock(id);
+  // A block some tree references must be there: its absence is damage, not an
+  // unmapped page.
+  if (block.status().IsNotFound()) {
+    return Status::Corruption("block ", id, ": referenced but not stored");
+  }
+  return block;
+}
+
 uint32_t Store::CountLocked(BlockId id) const {
   return id < counts_.size() ? counts_[id] : 0;
 }
@@ -385,7 +395,7 @@ Status Store::ReleaseLocked(Delta* delta, BlockId block, uint32_t level) {
     if (count > 1) continue;
     delta->freed.push_back(id);
     if (lvl == 0) continue;
-    FORKDB_ASSIGN_OR_RETURN(BlockRef node, backend_->ReadBlock(id));
+    FORKDB_ASSIGN_OR_RETURN(BlockRef node, ReadReferenced(id));
     for (uint32_t slot = 0; slot < fanout(); ++slot) {
       BlockId child = node->child(slot);
       if (child != kNullBlock) stack.emplace_back(child, lvl - 1);
@@ -417,7 +427,7 @@ Status Store::ReconcileLocked(Delta* delta, const Transaction& txn,
     }
   }
   if (level == 0) return Status();
-  FORKDB_ASSIGN_OR_RETURN(BlockRef old_node, backend_->ReadBlock(old_block));
+  FORKDB_ASSIGN_OR_RETURN(BlockRef old_node, ReadReferenced(old_block));
   const BlockBuf& new_node = *txn.owned_.at(new_block);
   for (uint32_t slot = 0; slot < fanout(); ++slot) {
     BlockId oc = old_node->child(slot);
@@ -689,12 +699,12 @@ Result<BlockRef> Store::ReadPageAt(const Root& root, PageNo page) {
   }
   BlockId id = root.block;
   for (uint32_t level = root.height; level >= 1; --level) {
-    FORKDB_ASSIGN_OR_RETURN(BlockRef node, backend_->ReadBlock(id));
+    FORKDB_ASSIGN_OR_RETURN(BlockRef node, ReadReferenced(id));
     id = node->child((page >> (bits * (level - 1))) & (fanout() - 1));
     if (id == kNullBlock)
       return Status::NotFound("page ", page, " is not mapped");
   }
-  return backend_->ReadBlock(id);
+  return ReadReferenced(id);
 }
 
 // ---------------------------------------------------------------------------
@@ -814,7 +824,7 @@ Result<BlockRef> Transaction::Lookup(PageNo page) {
     if (auto it = owned_.find(id); it != owned_.end()) {
       node = it->second;
     } else {
-      FORKDB_ASSIGN_OR_RETURN(node, store_->backend_->ReadBlock(id));
+      FORKDB_ASSIGN_OR_RETURN(node, store_->ReadReferenced(id));
     }
     id = node->child((page >> (bits * (level - 1))) & mask);
     if (id == kNullBlock)
@@ -822,7 +832,7 @@ Result<BlockRef> Transaction::Lookup(PageNo page) {
   }
   if (auto it = owned_.find(id); it != owned_.end())
     return BlockRef(it->second);
-  return store_->backend_->ReadBlock(id);
+  return store_->ReadReferenced(id);
 }
 
 Result<BlockRef> Transaction::ReadPage(PageNo page) {
@@ -846,7 +856,7 @@ Result<BlockBuf*> Transaction::Own(BlockId* slot, bool is_node) {
       ++work_.pages;
     }
   } else {
-    FORKDB_ASSIGN_OR_RETURN(BlockRef old, store_->backend_->ReadBlock(id));
+    FORKDB_ASSIGN_OR_RETURN(BlockRef old, store_->ReadReferenced(id));
     block = BlockBuf::Copy(*old);  // shadow
   }
   BlockId fresh = store_->AllocateBlockId();
@@ -982,7 +992,7 @@ Result<std::vector<PageNo>> Store::DiffPages(const Root& a, const Root& b) {
       *child_level = s.level;
       return Status();
     }
-    FORKDB_ASSIGN_OR_RETURN(BlockRef node, backend_->ReadBlock(s.block));
+    FORKDB_ASSIGN_OR_RETURN(BlockRef node, ReadReferenced(s.block));
     for (uint32_t i = 0; i < fan; ++i) (*c)[i] = node->child(i);
     *child_level = level - 1;
     return Status();
@@ -1025,7 +1035,7 @@ Result<uint64_t> Store::OwnBlocksByWalkLocked(const Root& root) {
     stack.pop_back();
     ++own;
     if (level == 0) continue;
-    FORKDB_ASSIGN_OR_RETURN(BlockRef node, backend_->ReadBlock(id));
+    FORKDB_ASSIGN_OR_RETURN(BlockRef node, ReadReferenced(id));
     for (uint32_t slot = 0; slot < fanout(); ++slot) {
       BlockId child = node->child(slot);
       if (child != kNullBlock && CountLocked(child) == 1) {

@@ -302,6 +302,8 @@ class Store {
   Status ReleaseSnapshot(Snapshot* snapshot) FORKDB_EXCLUDES(mu_);
 
   Result<BlockRef> ReadPageAt(const Root& root, PageNo page);
+  // Reads a block that a tree references: Corruption (not NotFound) if absent.
+  Result<BlockRef> ReadReferenced(BlockId id);
   Status CommitTransaction(Transaction* txn) FORKDB_EXCLUDES(mu_);
   void EndTransaction(ForkId fork, const std::vector<BlockId>& unused_ids)
       FORKDB_EXCLUDES(mu_);

@@ -12,6 +12,7 @@
 #ifndef FORKDB_COW_BLOCK_H_
 #define FORKDB_COW_BLOCK_H_
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -48,6 +49,14 @@ class BlockBuf {
   bool Verify(BlockId id) const {
     return BlockChecksum(id, data(), size_) == checksum_;
   }
+  // Set once a backend has verified this buffer: a sealed buffer never changes,
+  // so a backend that keeps it in memory verifies it once, as a cache verifies
+  // a block once when it loads it. Relaxed order: the bytes themselves are
+  // published by the lock that handed the buffer out.
+  bool verified() const { return verified_.load(std::memory_order_relaxed); }
+  void set_verified() const {
+    verified_.store(true, std::memory_order_relaxed);
+  }
 
   // Node view: a page-map node is an array of little-endian block ids.
   BlockId child(uint32_t slot) const {
@@ -62,6 +71,7 @@ class BlockBuf {
  private:
   uint32_t size_;
   uint64_t checksum_ = 0;
+  mutable std::atomic<bool> verified_{false};
   std::unique_ptr<char[]> data_;
 };
 

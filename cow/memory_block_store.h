@@ -1,6 +1,8 @@
 // MemoryBlockStore: the embedded default backend. No files: blocks live in
-// memory as shared immutable buffers, so reading a block is a pointer copy plus
-// a checksum check, and a commit moves buffers, never bytes.
+// memory as shared immutable buffers, so reading a block is a pointer copy, and
+// a commit moves buffers, never bytes. A block's checksum is verified on its
+// first read, as a buffer pool verifies a block once when it loads it: after
+// that the buffer is immutable and the same bytes are handed out again.
 //
 // Thread safety: a shared mutex guards the tables; reads take it shared.
 #ifndef FORKDB_COW_MEMORY_BLOCK_STORE_H_

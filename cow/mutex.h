@@ -27,6 +27,7 @@
 #define FORKDB_RELEASE_SHARED(...) \
   FORKDB_TSA_(release_shared_capability(__VA_ARGS__))
 #define FORKDB_EXCLUDES(...) FORKDB_TSA_(locks_excluded(__VA_ARGS__))
+#define FORKDB_ACQUIRED_AFTER(...) FORKDB_TSA_(acquired_after(__VA_ARGS__))
 #define FORKDB_NO_THREAD_SAFETY_ANALYSIS FORKDB_TSA_(no_thread_safety_analysis)
 
 namespace forkdb {

@@ -195,7 +195,10 @@ void Store::PutMetaLocked(CommitBatch* batch) {
   if (!persistent_) return;
   std::string meta(kMagic);
   PutFixed32(&meta, block_size_);
-  PutFixed64(&meta, next_block_id_);
+  {
+    MutexLock alloc(&alloc_mu_);
+    PutFixed64(&meta, next_block_id_);
+  }
   PutFixed64(&meta, next_fork_id_);
   PutFixed64(&meta, next_snapshot_id_);
   batch->put_records.emplace_back(std::string(kMetaKey), std::move(meta));
@@ -220,8 +223,9 @@ Status Store::Load() {
   }
   in.remove_prefix(kMagic.size());
   uint32_t stored_block_size;
-  if (!GetFixed32(&in, &stored_block_size) ||
-      !GetFixed64(&in, &next_block_id_) || !GetFixed64(&in, &next_fork_id_) ||
+  BlockId next_block = 0;
+  if (!GetFixed32(&in, &stored_block_size) || !GetFixed64(&in, &next_block) ||
+      next_block == kNullBlock || !GetFixed64(&in, &next_fork_id_) ||
       !GetFixed64(&in, &next_snapshot_id_) || !in.empty()) {
     return Status::Corruption("meta record: malformed");
   }
@@ -244,7 +248,7 @@ Status Store::Load() {
             forks_[info.id].info = std::move(info);
             return Status();
           }));
-  counts_.assign(next_block_id_, 0);
+  counts_.assign(next_block, 0);
   FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
       kCountPrefix,
       [&](std::string_view key, std::string_view value)
@@ -253,15 +257,19 @@ Status Store::Load() {
             uint32_t count;
             if (!DecodeKeyId(key, kCountPrefix, &id) ||
                 !GetFixed32(&value, &count) || !value.empty() ||
-                id == kNullBlock || id >= next_block_id_ || count == 0) {
+                id == kNullBlock || id >= next_block || count == 0) {
               return Status::Corruption("count record '", key, "': malformed");
             }
             counts_[id] = count;
             ++live_blocks_;
             return Status();
           }));
-  for (BlockId id = next_block_id_ - 1; id >= 1; --id) {
-    if (counts_[id] == 0) free_ids_.push_back(id);
+  {
+    MutexLock alloc(&alloc_mu_);
+    next_block_id_ = next_block;
+    for (BlockId id = next_block - 1; id >= 1; --id) {
+      if (counts_[id] == 0) free_ids_.push_back(id);
+    }
   }
   // Snapshots live only as long as the process that made them: release
   // leftovers.
@@ -306,11 +314,11 @@ uint32_t Store::CountLocked(BlockId id) const {
 }
 
 BlockId Store::AllocateBlockId() {
-  MutexLock lock(&mu_);
+  MutexLock alloc(&alloc_mu_);
   if (!free_ids_.empty()) {
     BlockId id = free_ids_.back();
     free_ids_.pop_back();
-    assert(CountLocked(id) == 0);
+    assert(id != kNullBlock);
     return id;
   }
   return next_block_id_++;
@@ -324,10 +332,9 @@ void Store::ReturnBlockIds(const std::vector<BlockId>& ids) {
 BlockId Store::TEST_AllocateBlockId() { return AllocateBlockId(); }
 
 void Store::FreeBlockIdsLocked(const std::vector<BlockId>& ids) {
-  for (BlockId id : ids) {
-    assert(CountLocked(id) == 0);
-    free_ids_.push_back(id);
-  }
+  for ([[maybe_unused]] BlockId id : ids) assert(CountLocked(id) == 0);
+  MutexLock alloc(&alloc_mu_);
+  free_ids_.insert(free_ids_.end(), ids.begin(), ids.end());
 }
 
 Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
@@ -356,7 +363,10 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
   // Invariant 3: the backend first; memory changes only once it has accepted
   // the batch.
   FORKDB_RETURN_IF_ERROR(backend_->Commit(*batch));
-  if (counts_.size() < next_block_id_) counts_.resize(next_block_id_, 0);
+  {
+    MutexLock alloc(&alloc_mu_);
+    if (counts_.size() < next_block_id_) counts_.resize(next_block_id_, 0);
+  }
   bool unshared = false;
   for (const auto& [id, change] : delta->counts) {
     int64_t count = int64_t{counts_[id]} + change;
@@ -593,6 +603,7 @@ std::vector<ForkInfo> Store::ListForks() const {
 
 StoreStats Store::Stats() const {
   MutexLock lock(&mu_);
+  MutexLock alloc(&alloc_mu_);
   return StoreStats{forks_.size(), snapshots_.size(), live_blocks_,
                     next_block_id_};
 }
@@ -1072,6 +1083,11 @@ Result<SpaceUsage> Store::TEST_SpaceByWalk(std::string_view fork) {
 
 Result<CheckReport> Store::Check() {
   MutexLock lock(&mu_);
+  BlockId next_block;
+  {
+    MutexLock alloc(&alloc_mu_);
+    next_block = next_block_id_;
+  }
   CheckReport report;
   std::unordered_map<BlockId, uint32_t> refs;  // references found
   std::unordered_map<BlockId, std::string>
@@ -1118,7 +1134,7 @@ Result<CheckReport> Store::Check() {
     for (uint32_t slot = 0; slot < fanout(); ++slot) {
       BlockId child = (*block)->child(slot);
       if (child == kNullBlock) continue;
-      if (child >= next_block_id_) {
+      if (child >= next_block) {
         report.problems.push_back(
             {CheckProblem::Kind::kDangling, child,
              "dangling reference: block " + std::to_string(child) +

@@ -307,7 +307,7 @@ class Store {
   Status CommitTransaction(Transaction* txn) FORKDB_EXCLUDES(mu_);
   void EndTransaction(ForkId fork, const std::vector<BlockId>& unused_ids)
       FORKDB_EXCLUDES(mu_);
-  BlockId AllocateBlockId() FORKDB_EXCLUDES(mu_);
+  BlockId AllocateBlockId() FORKDB_EXCLUDES(alloc_mu_);
   // Returns ids a transaction allocated and never committed.
   void ReturnBlockIds(const std::vector<BlockId>& ids) FORKDB_EXCLUDES(mu_);
   void FreeBlockIdsLocked(const std::vector<BlockId>& ids) FORKDB_REQUIRES(mu_);
@@ -340,8 +340,12 @@ class Store {
       FORKDB_GUARDED_BY(mu_);                            // live snapshot roots
   std::vector<uint32_t> counts_ FORKDB_GUARDED_BY(mu_);  // indexed by block id
   uint64_t live_blocks_ FORKDB_GUARDED_BY(mu_) = 0;
-  std::vector<BlockId> free_ids_ FORKDB_GUARDED_BY(mu_);
-  BlockId next_block_id_ FORKDB_GUARDED_BY(mu_) = 1;
+  // Block ids have their own lock, taken after mu_ when both are needed, so
+  // that transactions allocating blocks never wait for another fork's commit
+  // (which holds mu_ across its backend write).
+  mutable Mutex alloc_mu_ FORKDB_ACQUIRED_AFTER(mu_);
+  std::vector<BlockId> free_ids_ FORKDB_GUARDED_BY(alloc_mu_);
+  BlockId next_block_id_ FORKDB_GUARDED_BY(alloc_mu_) = 1;
   ForkId next_fork_id_ FORKDB_GUARDED_BY(mu_) = 1;
   uint64_t next_snapshot_id_ FORKDB_GUARDED_BY(mu_) = 1;
   // Snapshot objects not yet released. A failed release leaves its root in

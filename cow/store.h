@@ -73,6 +73,9 @@ struct ForkInfo {
   uint64_t fork_point_seq = 0;  // the parent's commit_seq at the fork point
 };
 
+// A fork's blocks (pages and page-map nodes), split by whether anything else
+// holds them: another fork's root or base, or a live snapshot. Dropping the
+// fork would free exactly its own blocks.
 struct SpaceUsage {
   uint64_t own_blocks = 0;  // reachable only through this fork's root
   uint64_t shared_blocks =

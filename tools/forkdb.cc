@@ -1,15 +1,18 @@
-// forkdb: the command-line tool. For now it carries the integrity check:
-//   forkdb check PATH     walks every root of the durable store at PATH,
-//   recomputes
-//                         every reference count, verifies every block's
-//                         checksum, and reports leaked blocks, dangling
-//                         references and mismatches.
-// Exit status: 0 clean, 1 problems found, 2 usage or open error.
+// forkdb: the command-line tool.
+//   forkdb check PATH   integrity check of the durable store at PATH: walks
+//   every
+//                       root, recomputes every reference count, verifies every
+//                       block's checksum, reports leaked blocks, dangling
+//                       references and mismatches. Exit 0 clean, 1 problems.
+//   forkdb demo [MIB]   a tour of forks on the in-memory store.
+// Exit status 2: usage or open error.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "cow/store.h"
+#include "tools/demo.h"
 
 namespace {
 
@@ -17,12 +20,15 @@ void PrintUsage(FILE* out) {
   std::fprintf(
       out,
       "usage: forkdb check PATH\n"
+      "       forkdb demo [MIB]\n"
       "\n"
-      "  check PATH   integrity check of the durable store at PATH: walks "
-      "every\n"
-      "               fork, base and snapshot root, recomputes reference "
-      "counts,\n"
-      "               verifies checksums; prints each problem; exit 1 if any\n"
+      "  check PATH   integrity check of the durable store at PATH: walks\n"
+      "               every fork, base and snapshot root, recomputes "
+      "reference\n"
+      "               counts, verifies checksums; prints each problem; exit 1\n"
+      "               if any\n"
+      "  demo [MIB]   a tour of forks on an in-memory database of MIB MiB\n"
+      "               (default 64): fork cost, isolation, diff, space, check\n"
       "  --help       this text\n");
 }
 
@@ -57,6 +63,21 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc == 3 && !std::strcmp(argv[1], "check")) return Check(argv[2]);
+  if ((argc == 2 || argc == 3) && !std::strcmp(argv[1], "demo")) {
+    uint64_t mib = 64;
+    if (argc == 3) {
+      char* end = nullptr;
+      mib = std::strtoull(argv[2], &end, 10);
+      if (*end != '\0' || mib == 0 || mib > (1u << 16)) {
+        std::fprintf(
+            stderr,
+            "Error: demo size '%s': a whole number of MiB, 1 to 65536\n",
+            argv[2]);
+        return 2;
+      }
+    }
+    return forkdb::tools::Demo(mib);
+  }
   PrintUsage(stderr);
   return 2;
 }

@@ -438,7 +438,7 @@ Status Store::ReconcileLocked(Delta* delta, const Transaction& txn,
   }
   if (level == 0) return Status();
   FORKDB_ASSIGN_OR_RETURN(BlockRef old_node, ReadReferenced(old_block));
-  const BlockBuf& new_node = *txn.owned_.at(new_block);
+  const BlockBuf& new_node = *txn.owned_.at(new_block).block;
   for (uint32_t slot = 0; slot < fanout(); ++slot) {
     BlockId oc = old_node->child(slot);
     BlockId nc = new_node.child(slot);
@@ -605,7 +605,7 @@ StoreStats Store::Stats() const {
   MutexLock lock(&mu_);
   MutexLock alloc(&alloc_mu_);
   return StoreStats{forks_.size(), snapshots_.size(), live_blocks_,
-                    next_block_id_};
+                    next_block_id_, free_ids_.size()};
 }
 
 void Store::TEST_AdjustCount(BlockId id, int64_t delta) {
@@ -757,7 +757,7 @@ Status Store::CommitTransaction(Transaction* txn) {
     // 0.
     BlockId block = new_root.block;
     for (uint32_t level = new_root.height; level > old_root.height; --level) {
-      block = txn->owned_.at(block)->child(0);
+      block = txn->owned_.at(block).block->child(0);
     }
     if (block != old_root.block) {
       s = ReconcileLocked(&delta, *txn, old_root.block, block, old_root.height,
@@ -769,9 +769,9 @@ Status Store::CommitTransaction(Transaction* txn) {
   if (s.ok()) {
     info.root = new_root;
     ++info.commit_seq;
-    for (auto& [id, block] : txn->owned_) {
-      block->Seal(id);
-      batch.put_blocks.emplace_back(id, block);
+    for (auto& [id, owned] : txn->owned_) {
+      owned.block->Seal(id);
+      batch.put_blocks.emplace_back(id, owned.block);
       delta.added.push_back(id);
     }
     PutForkRecordLocked(&batch, info);
@@ -797,6 +797,7 @@ void Transaction::ReleaseOwned() {
   ids.reserve(owned_.size());
   for (const auto& [id, block] : owned_) ids.push_back(id);
   owned_.clear();
+  savepoints_.clear();
   store_->EndTransaction(fork_, ids);
 }
 
@@ -808,6 +809,7 @@ void Transaction::Abort() {
 
 Status Transaction::Commit() {
   if (done_) return Status::InvalidArgument("transaction already ended");
+  while (!savepoints_.empty()) FORKDB_RETURN_IF_ERROR(ReleaseSavepoint());
   if (work_ == committed_ && owned_.empty()) {
     Abort();  // nothing written
     return Status();
@@ -833,7 +835,7 @@ Result<BlockRef> Transaction::Lookup(PageNo page) {
   for (uint32_t level = work_.height; level >= 1; --level) {
     BlockRef node;
     if (auto it = owned_.find(id); it != owned_.end()) {
-      node = it->second;
+      node = it->second.block;
     } else {
       FORKDB_ASSIGN_OR_RETURN(node, store_->ReadReferenced(id));
     }
@@ -842,7 +844,7 @@ Result<BlockRef> Transaction::Lookup(PageNo page) {
       return Status::NotFound("page ", page, " is not mapped");
   }
   if (auto it = owned_.find(id); it != owned_.end())
-    return BlockRef(it->second);
+    return BlockRef(it->second.block);
   return store_->ReadReferenced(id);
 }
 
@@ -853,10 +855,44 @@ Result<BlockRef> Transaction::ReadPage(PageNo page) {
 
 bool Transaction::IsMapped(PageNo page) { return Lookup(page).ok(); }
 
+BlockBuf* Transaction::Writable(BlockId id) {
+  auto it = owned_.find(id);
+  if (it == owned_.end()) return nullptr;
+  if (!savepoints_.empty() && it->second.gen <= savepoints_.back().gen) {
+    return nullptr;  // frozen: the innermost savepoint's tree holds it
+  }
+  return it->second.block.get();
+}
+
+BlockId Transaction::AddOwned(std::shared_ptr<BlockBuf> block) {
+  BlockId id = store_->AllocateBlockId();
+  assert(owned_.count(id) == 0);
+  owned_.emplace(id, Owned{std::move(block), gen_});
+  return id;
+}
+
+void Transaction::FreeOwned(const std::vector<BlockId>& ids) {
+  for (BlockId id : ids) {
+    [[maybe_unused]] size_t erased = owned_.erase(id);
+    assert(erased == 1);
+  }
+  store_->ReturnBlockIds(ids);  // never committed: free again at once
+}
+
+void Transaction::Supersede(BlockId id) {
+  auto it = owned_.find(id);
+  if (it == owned_.end()) return;  // a committed block: the commit settles it
+  if (!savepoints_.empty() && it->second.gen <= savepoints_.back().gen) {
+    savepoints_.back().superseded.push_back(id);
+  } else {
+    FreeOwned({id});
+  }
+}
+
 Result<BlockBuf*> Transaction::Own(BlockId* slot, bool is_node) {
   BlockId id = *slot;
   if (id != kNullBlock) {
-    if (auto it = owned_.find(id); it != owned_.end()) return it->second.get();
+    if (BlockBuf* writable = Writable(id)) return writable;
   }
   std::shared_ptr<BlockBuf> block;
   if (id == kNullBlock) {
@@ -866,15 +902,49 @@ Result<BlockBuf*> Transaction::Own(BlockId* slot, bool is_node) {
     } else {
       ++work_.pages;
     }
+  } else if (auto it = owned_.find(id); it != owned_.end()) {
+    block = BlockBuf::Copy(*it->second.block);  // frozen by a savepoint
   } else {
     FORKDB_ASSIGN_OR_RETURN(BlockRef old, store_->ReadReferenced(id));
     block = BlockBuf::Copy(*old);  // shadow
   }
-  BlockId fresh = store_->AllocateBlockId();
   BlockBuf* raw = block.get();
-  owned_.emplace(fresh, std::move(block));
+  BlockId fresh = AddOwned(std::move(block));
+  if (id != kNullBlock) Supersede(id);
   *slot = fresh;
   return raw;
+}
+
+Status Transaction::Savepoint() {
+  if (done_) return Status::InvalidArgument("transaction already ended");
+  savepoints_.push_back(SavepointState{work_, gen_, {}});
+  ++gen_;
+  return Status();
+}
+
+Status Transaction::RollbackToSavepoint() {
+  if (done_) return Status::InvalidArgument("transaction already ended");
+  if (savepoints_.empty()) return Status::InvalidArgument("no savepoint");
+  const SavepointState& mark = savepoints_.back();
+  std::vector<BlockId> since;
+  for (const auto& [id, owned] : owned_) {
+    if (owned.gen > mark.gen) since.push_back(id);
+  }
+  FreeOwned(since);
+  work_ = mark.work;  // its superseded blocks are in this tree again
+  savepoints_.pop_back();
+  return Status();
+}
+
+Status Transaction::ReleaseSavepoint() {
+  if (done_) return Status::InvalidArgument("transaction already ended");
+  if (savepoints_.empty()) return Status::InvalidArgument("no savepoint");
+  std::vector<BlockId> superseded = std::move(savepoints_.back().superseded);
+  savepoints_.pop_back();
+  // Each block left the tree after the released mark: an outer savepoint that
+  // saw it keeps it; otherwise nothing can bring it back.
+  for (BlockId id : superseded) Supersede(id);
+  return Status();
 }
 
 Status Transaction::Grow(PageNo page) {
@@ -887,9 +957,7 @@ Status Transaction::Grow(PageNo page) {
   while (page >= (uint64_t{1} << (bits * work_.height))) {
     auto top = BlockBuf::Make(store_->block_size());
     top->set_child(0, work_.block);
-    BlockId id = store_->AllocateBlockId();
-    owned_.emplace(id, std::move(top));
-    work_.block = id;
+    work_.block = AddOwned(std::move(top));
     ++work_.height;
     ++work_.nodes;
   }
@@ -937,17 +1005,17 @@ Status Transaction::WritePage(PageNo page, std::string_view bytes) {
   }
   FORKDB_ASSIGN_OR_RETURN(Path path, ShadowPath(page));
   BlockId data = path.leaf->child(path.slot);
-  BlockBuf* block;
-  if (auto it = owned_.find(data); data != kNullBlock && it != owned_.end()) {
-    block = it->second.get();
-  } else {
+  BlockBuf* block = data == kNullBlock ? nullptr : Writable(data);
+  if (block == nullptr) {
     // A whole-page write needs no copy of the old bytes.
-    if (data == kNullBlock) ++work_.pages;
     auto fresh = BlockBuf::Make(store_->block_size());
     block = fresh.get();
-    BlockId id = store_->AllocateBlockId();
-    owned_.emplace(id, std::move(fresh));
-    path.leaf->set_child(path.slot, id);
+    path.leaf->set_child(path.slot, AddOwned(std::move(fresh)));
+    if (data == kNullBlock) {
+      ++work_.pages;
+    } else {
+      Supersede(data);
+    }
   }
   std::memcpy(block->mutable_data(), bytes.data(), bytes.size());
   std::memset(block->mutable_data() + bytes.size(), 0,
@@ -961,11 +1029,8 @@ Status Transaction::FreePage(PageNo page) {
   FORKDB_ASSIGN_OR_RETURN(Path path, ShadowPath(page));
   BlockId data = path.leaf->child(path.slot);
   assert(data != kNullBlock);
-  if (auto it = owned_.find(data); it != owned_.end()) {
-    owned_.erase(it);  // never committed: its id is free again at once
-    store_->ReturnBlockIds({data});
-  }
   path.leaf->set_child(path.slot, kNullBlock);
+  Supersede(data);
   --work_.pages;
   return Status();
 }

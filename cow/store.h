@@ -166,8 +166,21 @@ class Transaction {
   Status FreePage(PageNo page);
   bool IsMapped(PageNo page);
 
-  // Publishes the new root atomically. On error nothing is visible and the
-  // transaction is aborted. O(blocks written + fanout x shadowed nodes).
+  // Savepoints nest. Savepoint() marks the transaction's state, O(1): blocks
+  // written before it are copied again on their next write. RollbackTo-
+  // Savepoint() returns to the innermost mark and removes it, freeing every
+  // block written since (O(blocks the transaction owns)); ReleaseSavepoint()
+  // removes the innermost mark and keeps what was written since. Both return
+  // InvalidArgument without a savepoint. The SQL layer makes each statement
+  // atomic with them.
+  Status Savepoint();
+  Status RollbackToSavepoint();
+  Status ReleaseSavepoint();
+  size_t savepoint_depth() const { return savepoints_.size(); }
+
+  // Publishes the new root atomically (open savepoints are released first). On
+  // error nothing is visible and the transaction is aborted.
+  // O(blocks written + fanout x shadowed nodes).
   Status Commit();
   void Abort();
 
@@ -191,12 +204,31 @@ class Transaction {
   Result<BlockBuf*> Own(BlockId* slot, bool is_node);
   Status Grow(PageNo page);
   void ReleaseOwned();
+  // The block if this transaction may write it in place: it allocated it after
+  // the innermost savepoint. Null otherwise.
+  BlockBuf* Writable(BlockId id);
+  BlockId AddOwned(std::shared_ptr<BlockBuf> block);
+  // `id` has left the current tree: free it, or keep it for the savepoint that
+  // can bring it back.
+  void Supersede(BlockId id);
+  void FreeOwned(const std::vector<BlockId>& ids);
 
   Store* const store_;
   const ForkId fork_;
   const Root committed_;
   Root work_;
-  std::unordered_map<BlockId, std::shared_ptr<BlockBuf>> owned_;
+  struct Owned {
+    std::shared_ptr<BlockBuf> block;
+    uint64_t gen;  // the savepoint generation that allocated it
+  };
+  struct SavepointState {
+    Root work;                        // the tree at the mark
+    uint64_t gen;                     // blocks with gen <= this are frozen
+    std::vector<BlockId> superseded;  // frozen blocks that left the tree since
+  };
+  std::unordered_map<BlockId, Owned> owned_;
+  std::vector<SavepointState> savepoints_;
+  uint64_t gen_ = 0;
   bool done_ = false;
 };
 
@@ -205,6 +237,7 @@ struct StoreStats {
   uint64_t snapshots = 0;
   uint64_t blocks_live = 0;  // blocks with a nonzero count
   uint64_t next_block_id = 0;
+  uint64_t free_block_ids = 0;  // ids below next_block_id ready for reuse
 };
 
 class Store {

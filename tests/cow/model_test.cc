@@ -104,9 +104,29 @@ class Runner {
     std::string fork = RandomFork(model_);
     ASSERT_OK_AND_ASSIGN(auto txn, env_.store().Begin(fork));
     Pages pages = model_[fork];
+    std::vector<Pages> marks;  // the model at each open savepoint
     int n = Uniform(1, 12);
     for (int i = 0; i < n; ++i) {
-      int dice = Uniform(0, 9);
+      int dice = Uniform(0, 11);
+      if (dice == 10) {
+        ASSERT_OK(txn->Savepoint());
+        marks.push_back(pages);
+        continue;
+      }
+      if (dice == 11) {
+        if (marks.empty()) {
+          EXPECT_TRUE(txn->RollbackToSavepoint().IsInvalidArgument());
+        } else if (Uniform(0, 1)) {
+          ASSERT_OK(txn->RollbackToSavepoint());
+          pages = std::move(marks.back());
+          marks.pop_back();
+        } else {
+          ASSERT_OK(txn->ReleaseSavepoint());
+          marks.pop_back();
+        }
+        EXPECT_EQ(txn->savepoint_depth(), marks.size());
+        continue;
+      }
       if (dice < 5) {
         PageNo page = RandomPage();
         std::string bytes = Contents();
@@ -283,6 +303,11 @@ class Runner {
     auto report = env_.store().Check();
     ASSERT_TRUE(report.ok()) << report.status().ToString();
     ASSERT_TRUE(report->ok()) << "step " << step_ << ": " << report->ToString();
+    // With no transaction open, every block id is either live or free: a
+    // transaction or a savepoint that lost an id would show here.
+    StoreStats stats = env_.store().Stats();
+    EXPECT_EQ(stats.next_block_id - 1, stats.blocks_live + stats.free_block_ids)
+        << "step " << step_;
   }
 
   TestStoreEnv env_;

@@ -192,6 +192,59 @@ TEST_P(StoreTest, FreePageUnmaps) {
   ExpectClean();
 }
 
+TEST_P(StoreTest, RollbackToSavepointUndoesOnlyWhatFollowedIt) {
+  ASSERT_OK(store().CreateRootFork("main"));
+  ASSERT_OK(WritePages(store(), "main", {{0, "c0"}, {1, "c1"}}));
+  auto before = store().Stats();
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store().Begin("main"));
+    ASSERT_OK(txn->WritePage(0, "t0"));
+    ASSERT_OK(txn->Savepoint());
+    ASSERT_OK(txn->WritePage(0, "s0"));      // a block written before the mark
+    ASSERT_OK(txn->WritePage(1, "s1"));      // a committed block
+    ASSERT_OK(txn->WritePage(900, "s900"));  // a new page
+    ASSERT_OK(txn->FreePage(0));
+    ASSERT_OK(txn->RollbackToSavepoint());
+    EXPECT_EQ(txn->savepoint_depth(), 0u);
+    ASSERT_OK_AND_ASSIGN(BlockRef p0, txn->ReadPage(0));
+    EXPECT_STREQ(p0->data(), "t0");
+    ASSERT_OK_AND_ASSIGN(BlockRef p1, txn->ReadPage(1));
+    EXPECT_STREQ(p1->data(), "c1");
+    EXPECT_FALSE(txn->IsMapped(900));
+    EXPECT_EQ(txn->root().pages, 2u);
+    ASSERT_OK(txn->Commit());
+  }
+  EXPECT_EQ(ReadPageString(store(), "main", 0), "t0");
+  EXPECT_EQ(ReadPageString(store(), "main", 1), "c1");
+  EXPECT_EQ(ReadPageString(store(), "main", 900), "<unmapped>");
+  EXPECT_EQ(store().Stats().blocks_live, before.blocks_live);
+  ExpectClean();
+}
+
+TEST_P(StoreTest, NestedSavepointsReleaseAndRollBack) {
+  ASSERT_OK(store().CreateRootFork("main"));
+  ASSERT_OK_AND_ASSIGN(auto txn, store().Begin("main"));
+  ASSERT_OK(txn->WritePage(0, "a"));
+  ASSERT_OK(txn->Savepoint());  // outer
+  ASSERT_OK(txn->WritePage(0, "b"));
+  ASSERT_OK(txn->Savepoint());  // inner
+  ASSERT_OK(txn->WritePage(0, "c"));
+  ASSERT_OK(txn->ReleaseSavepoint());  // keep "c" inside the outer mark
+  ASSERT_OK_AND_ASSIGN(BlockRef page, txn->ReadPage(0));
+  EXPECT_STREQ(page->data(), "c");
+  ASSERT_OK(txn->RollbackToSavepoint());  // back to "a"
+  ASSERT_OK_AND_ASSIGN(page, txn->ReadPage(0));
+  EXPECT_STREQ(page->data(), "a");
+  EXPECT_TRUE(txn->RollbackToSavepoint().IsInvalidArgument());
+  EXPECT_TRUE(txn->ReleaseSavepoint().IsInvalidArgument());
+  ASSERT_OK(txn->Savepoint());
+  ASSERT_OK(txn->WritePage(5, "kept"));
+  ASSERT_OK(txn->Commit());  // releases the open savepoint
+  EXPECT_EQ(ReadPageString(store(), "main", 0), "a");
+  EXPECT_EQ(ReadPageString(store(), "main", 5), "kept");
+  ExpectClean();
+}
+
 TEST_P(StoreTest, MutablePageCopiesOldBytes) {
   ASSERT_OK(store().CreateRootFork("main"));
   ASSERT_OK(WritePages(store(), "main", {{4, "hello world"}}));

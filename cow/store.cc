@@ -367,11 +367,9 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
     MutexLock alloc(&alloc_mu_);
     if (counts_.size() < next_block_id_) counts_.resize(next_block_id_, 0);
   }
-  bool unshared = false;
   for (const auto& [id, change] : delta->counts) {
     int64_t count = int64_t{counts_[id]} + change;
     assert(count >= 0);
-    if (counts_[id] > 1 && count == 1) unshared = true;
     if (counts_[id] > 0 && count == 0) --live_blocks_;
     if (counts_[id] == 0 && count > 0) ++live_blocks_;
     counts_[id] = static_cast<uint32_t>(count);
@@ -382,10 +380,7 @@ Status Store::ApplyLocked(Delta* delta, CommitBatch* batch, bool sync) {
     ++live_blocks_;
   }
   FreeBlockIdsLocked(delta->freed);
-  if (unshared) {
-    // Some tree now holds alone what it shared: its own count is unknown.
-    for (auto& [id, fork] : forks_) fork.own_blocks.reset();
-  }
+  ++apply_epoch_;
   return Status();
 }
 
@@ -509,13 +504,7 @@ Result<ForkId> Store::CreateForkLocked(std::string_view name, const Root& root,
     return s;
   }
   fork_names_[info.name] = info.id;
-  ForkState& state = forks_[info.id];
-  state.info = info;
-  state.own_blocks = 0;  // everything it has is shared (or it has nothing)
-  if (auto it = forks_.find(parent);
-      it != forks_.end() && it->second.info.root == root) {
-    it->second.own_blocks = 0;  // its root is shared now
-  }
+  forks_[info.id].info = info;
   return info.id;
 }
 
@@ -640,10 +629,6 @@ Result<std::unique_ptr<Snapshot>> Store::SnapshotLocked(ForkId fork,
   }
   snapshots_[id] = root;
   ++snapshot_handles_;
-  if (auto it = forks_.find(fork);
-      it != forks_.end() && it->second.info.root == root) {
-    it->second.own_blocks = 0;  // its root is shared now
-  }
   return std::unique_ptr<Snapshot>(new Snapshot(this, id, fork, root, seq));
 }
 
@@ -775,12 +760,7 @@ Status Store::CommitTransaction(Transaction* txn) {
       delta.added.push_back(id);
     }
     PutForkRecordLocked(&batch, info);
-    std::optional<uint64_t> own = fork.own_blocks;
     s = ApplyLocked(&delta, &batch, true);
-    // Every new block is the fork's own; every freed one was (its path had
-    // count 1). Blocks others now hold alone were reset by ApplyLocked.
-    if (own) own = *own + delta.added.size() - delta.freed.size();
-    if (s.ok()) fork.own_blocks = own;
   }
   if (!s.ok()) return s;  // the caller aborts
   fork.info = std::move(info);
@@ -1098,52 +1078,67 @@ Result<std::vector<PageNo>> Store::DiffPages(const Root& a, const Root& b) {
   return out;
 }
 
-Result<uint64_t> Store::OwnBlocksByWalkLocked(const Root& root) {
-  uint64_t own = 0;
-  std::vector<std::pair<BlockId, uint32_t>> stack;
-  if (root.block != kNullBlock && CountLocked(root.block) == 1) {
-    stack.emplace_back(root.block, root.height);
+Result<SpaceUsage> Store::SpaceLocked(const ForkInfo& info) {
+  // A dry run of DropFork: the blocks its releases would free are the fork's
+  // own. Only those are read; a shared subtree stops the walk at its top.
+  Delta delta;
+  if (info.root.block != kNullBlock) {
+    FORKDB_RETURN_IF_ERROR(
+        ReleaseLocked(&delta, info.root.block, info.root.height));
   }
-  // A block is the fork's own when every block on its path has count 1: only
-  // private subtrees are walked.
+  if (info.base.block != kNullBlock) {
+    FORKDB_RETURN_IF_ERROR(
+        ReleaseLocked(&delta, info.base.block, info.base.height));
+  }
+  const std::unordered_set<BlockId> freed(delta.freed.begin(),
+                                          delta.freed.end());
+  // Own blocks of the state: reachable from the root through own blocks only
+  // (below a block someone else holds, everything is held through it).
+  uint64_t own_in_state = 0;
+  std::vector<std::pair<BlockId, uint32_t>> stack;
+  if (freed.count(info.root.block)) {
+    stack.emplace_back(info.root.block, info.root.height);
+  }
   while (!stack.empty()) {
     auto [id, level] = stack.back();
     stack.pop_back();
-    ++own;
+    ++own_in_state;
     if (level == 0) continue;
     FORKDB_ASSIGN_OR_RETURN(BlockRef node, ReadReferenced(id));
     for (uint32_t slot = 0; slot < fanout(); ++slot) {
       BlockId child = node->child(slot);
-      if (child != kNullBlock && CountLocked(child) == 1) {
+      if (child != kNullBlock && freed.count(child)) {
         stack.emplace_back(child, level - 1);
       }
     }
   }
-  return own;
+  SpaceUsage usage;
+  usage.own_blocks = freed.size();
+  usage.state_blocks = info.root.pages + info.root.nodes;
+  if (own_in_state > usage.state_blocks) {
+    return Status::Corruption("fork '", info.name, "': ", own_in_state,
+                              " own blocks exceed its ", usage.state_blocks,
+                              " blocks");
+  }
+  usage.shared_blocks = usage.state_blocks - own_in_state;
+  return usage;
 }
 
 Result<SpaceUsage> Store::Space(std::string_view fork) {
   MutexLock lock(&mu_);
   FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
-  const Root& root = state->info.root;
-  if (!state->own_blocks) {
-    FORKDB_ASSIGN_OR_RETURN(uint64_t own, OwnBlocksByWalkLocked(root));
-    state->own_blocks = own;
+  if (!state->space || state->space_epoch != apply_epoch_) {
+    FORKDB_ASSIGN_OR_RETURN(SpaceUsage usage, SpaceLocked(state->info));
+    state->space = usage;
+    state->space_epoch = apply_epoch_;
   }
-  uint64_t total = root.pages + root.nodes;
-  if (*state->own_blocks > total) {
-    return Status::Corruption("fork '", fork, "': ", *state->own_blocks,
-                              " own blocks exceed its ", total, " blocks");
-  }
-  return SpaceUsage{*state->own_blocks, total - *state->own_blocks};
+  return *state->space;
 }
 
 Result<SpaceUsage> Store::TEST_SpaceByWalk(std::string_view fork) {
   MutexLock lock(&mu_);
   FORKDB_ASSIGN_OR_RETURN(ForkState * state, FindLocked(fork));
-  const Root& root = state->info.root;
-  FORKDB_ASSIGN_OR_RETURN(uint64_t own, OwnBlocksByWalkLocked(root));
-  return SpaceUsage{own, root.pages + root.nodes - own};
+  return SpaceLocked(state->info);
 }
 
 Result<CheckReport> Store::Check() {

@@ -73,14 +73,13 @@ struct ForkInfo {
   uint64_t fork_point_seq = 0;  // the parent's commit_seq at the fork point
 };
 
-// A fork's blocks (pages and page-map nodes), split by whether anything else
-// holds them: another fork's root or base, or a live snapshot. Dropping the
-// fork would free exactly its own blocks.
+// What a fork costs. A fork holds its committed state and its base; a block is
+// its own if nothing else holds it (another fork's root or base, or a live
+// snapshot), so that dropping the fork would free exactly its own blocks.
 struct SpaceUsage {
-  uint64_t own_blocks = 0;  // reachable only through this fork's root
-  uint64_t shared_blocks =
-      0;  // reachable from this fork and from another root too
-  uint64_t total_blocks() const { return own_blocks + shared_blocks; }
+  uint64_t own_blocks = 0;     // blocks dropping the fork would free
+  uint64_t shared_blocks = 0;  // blocks of its state that others hold too
+  uint64_t state_blocks = 0;   // blocks of its state: pages and page-map nodes
 };
 
 struct CheckProblem {
@@ -289,10 +288,11 @@ class Store {
   // must be pinned (by a fork or snapshot) for the duration of the call.
   Result<std::vector<PageNo>> DiffPages(const Root& a, const Root& b);
 
-  // Blocks the fork alone references and blocks it shares. O(1) while the count
-  // kept by commits and forks is known; after a drop, a snapshot release or
-  // another fork's commit unshares blocks, one walk of the fork's own blocks
-  // (never of shared ones).
+  // What the fork owns and shares (SpaceUsage). Computed as a dry run of
+  // DropFork, which reads only the fork's own blocks and stops at the top of
+  // every shared subtree: O(own blocks), never O(database size) for a fork
+  // that shares most of it. Cached until the next change of any count, so
+  // asking again costs O(1) while nothing is written.
   Result<SpaceUsage> Space(std::string_view fork);
 
   // Integrity check: walks every root, recomputes every reference count,
@@ -302,7 +302,7 @@ class Store {
 
   StoreStats Stats() const;
 
-  // Test hook: Space() computed by walking, ignoring the maintained count.
+  // Test hook: Space() computed afresh, ignoring the cache.
   Result<SpaceUsage> TEST_SpaceByWalk(std::string_view fork);
 
   // Test hooks: change a block's count without a reference (to test the check).
@@ -316,11 +316,11 @@ class Store {
   struct ForkState {
     ForkInfo info;
     bool writer = false;
-    // Blocks reachable only through this fork's root, maintained by commits and
-    // forks; unknown after an event that may have unshared blocks of other
-    // trees (a count falling to one), when Space() walks the fork's own blocks
-    // once.
-    std::optional<uint64_t> own_blocks;
+    // Space() as of apply_epoch_ == space_epoch: any count change may change
+    // it, and every count change goes through ApplyLocked, which bumps the
+    // epoch.
+    std::optional<SpaceUsage> space;
+    uint64_t space_epoch = 0;
   };
 
   explicit Store(std::unique_ptr<BlockStore> backend);
@@ -363,7 +363,7 @@ class Store {
       FORKDB_REQUIRES(mu_);
   void PutMetaLocked(CommitBatch* batch) FORKDB_REQUIRES(mu_);
   uint32_t CountLocked(BlockId id) const FORKDB_REQUIRES(mu_);
-  Result<uint64_t> OwnBlocksByWalkLocked(const Root& root) FORKDB_REQUIRES(mu_);
+  Result<SpaceUsage> SpaceLocked(const ForkInfo& info) FORKDB_REQUIRES(mu_);
 
   std::unique_ptr<BlockStore> backend_;
   const uint32_t block_size_;
@@ -376,6 +376,7 @@ class Store {
       FORKDB_GUARDED_BY(mu_);                            // live snapshot roots
   std::vector<uint32_t> counts_ FORKDB_GUARDED_BY(mu_);  // indexed by block id
   uint64_t live_blocks_ FORKDB_GUARDED_BY(mu_) = 0;
+  uint64_t apply_epoch_ FORKDB_GUARDED_BY(mu_) = 0;  // batches applied
   // Block ids have their own lock, taken after mu_ when both are needed, so
   // that transactions allocating blocks never wait for another fork's commit
   // (which holds mu_ across its backend write).

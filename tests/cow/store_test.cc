@@ -313,6 +313,28 @@ TEST_P(StoreTest, SpaceAccounting) {
   EXPECT_EQ(f1.shared_blocks, 1000u);
 }
 
+TEST_P(StoreTest, SpaceCountsWhatTheForkAloneHoldsThroughItsBase) {
+  // The parent moves on; the child's root and base still hold the old state,
+  // both on the child's behalf: all of it is the child's own.
+  ASSERT_OK(store().CreateRootFork("p"));
+  std::vector<std::pair<PageNo, std::string>> pages;
+  for (PageNo p = 0; p < 100; ++p) pages.emplace_back(p, "x");
+  ASSERT_OK(WritePages(store(), "p", pages));
+  ASSERT_OK(store().CreateFork("c", "p"));
+  {
+    ASSERT_OK_AND_ASSIGN(auto txn, store().Begin("p"));
+    for (PageNo p = 0; p < 100; ++p) ASSERT_OK(txn->FreePage(p));
+    ASSERT_OK(txn->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(SpaceUsage usage, store().Space("c"));
+  EXPECT_EQ(usage.own_blocks, 101u);  // 100 pages and one node
+  EXPECT_EQ(usage.shared_blocks, 0u);
+  EXPECT_EQ(usage.state_blocks, 101u);
+  uint64_t live = store().Stats().blocks_live;
+  ASSERT_OK(store().DropFork("c"));
+  EXPECT_EQ(live - store().Stats().blocks_live, usage.own_blocks);
+}
+
 TEST_P(StoreTest, FirstWriteAfterForkCopiesAtMostHeightPlusOneBlocks) {
   ASSERT_OK(store().CreateRootFork("main"));
   std::vector<std::pair<PageNo, std::string>> pages;

@@ -53,9 +53,13 @@ class BlockBuf {
   // so a backend that keeps it in memory verifies it once, as a cache verifies
   // a block once when it loads it. Relaxed order: the bytes themselves are
   // published by the lock that handed the buffer out.
-  bool verified() const { return verified_.load(std::memory_order_relaxed); }
-  void set_verified() const {
-    verified_.store(true, std::memory_order_relaxed);
+  // The check is tied to the id: a buffer verified under one id and handed out
+  // under another is verified again (and fails).
+  bool verified(BlockId id) const {
+    return verified_id_.load(std::memory_order_relaxed) == id;
+  }
+  void set_verified(BlockId id) const {
+    verified_id_.store(id, std::memory_order_relaxed);
   }
 
   // Node view: a page-map node is an array of little-endian block ids.
@@ -71,7 +75,7 @@ class BlockBuf {
  private:
   uint32_t size_;
   uint64_t checksum_ = 0;
-  mutable std::atomic<bool> verified_{false};
+  mutable std::atomic<BlockId> verified_id_{kNullBlock};
   std::unique_ptr<char[]> data_;
 };
 

@@ -7,8 +7,10 @@
 // written. The memory limit is soft: pinned frames are never evicted, so the
 // pool may exceed it while they are held.
 //
-// Thread safety: one mutex guards the map and the list. A pin is taken only
-// under that mutex, so use_count() == 1 under it means "unpinned" exactly.
+// Thread safety: one mutex guards the map and the list. Only the pool's own
+// reference exists when use_count() == 1 under that mutex; a new reference can
+// then come only from Lookup(), which needs the mutex, so an unpinned frame
+// cannot become pinned while it is being evicted.
 #ifndef FORKDB_COW_BUFFER_POOL_H_
 #define FORKDB_COW_BUFFER_POOL_H_
 

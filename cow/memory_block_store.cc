@@ -9,13 +9,13 @@ Result<BlockRef> MemoryBlockStore::ReadBlock(BlockId id) {
     if (id < blocks_.size()) block = blocks_[id];
   }
   if (!block) return Status::NotFound("block ", id, ": not in store");
-  if (!block->verified()) {
+  if (!block->verified(id)) {
     // Verified on its first read; the buffer is immutable from then on (and
     // TEST_CorruptBlock installs a new, unverified one).
     if (!block->Verify(id)) {
       return Status::Corruption("block ", id, ": checksum mismatch");
     }
-    block->set_verified();
+    block->set_verified(id);
   }
   return block;
 }

@@ -30,6 +30,8 @@ constexpr std::string_view kForkPrefix = "fork/";
 constexpr std::string_view kCountPrefix = "rc/";
 constexpr std::string_view kSnapshotPrefix = "snap/";
 constexpr uint32_t kForkRecordVersion = 1;
+// No store has more block ids than this (2^40 blocks: 4 PiB at 4 KiB).
+constexpr BlockId kBlockIdLimit = BlockId{1} << 40;
 
 std::string KeyWithId(std::string_view prefix, uint64_t id) {
   std::string key(prefix);
@@ -234,66 +236,108 @@ Status Store::Load() {
                                    stored_block_size, " bytes, opened with ",
                                    block_size_);
   }
+  // Records are bytes from a backend: every field is checked before it sizes
+  // an allocation, indexes a table or becomes a shift count.
+  if (next_block > kBlockIdLimit || next_fork_id_ == kNoFork ||
+      next_snapshot_id_ == 0) {
+    return Status::Corruption("meta record: next ids out of range");
+  }
   FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
       kForkPrefix,
-      [&](std::string_view key, std::string_view value)
-          FORKDB_NO_THREAD_SAFETY_ANALYSIS -> Status {
-            ForkInfo info;
-            uint64_t id;
-            if (!DecodeKeyId(key, kForkPrefix, &id) ||
-                !DecodeFork(value, &info) || info.id != id) {
-              return Status::Corruption("fork record '", key, "': malformed");
-            }
-            fork_names_[info.name] = info.id;
-            forks_[info.id].info = std::move(info);
-            return Status();
-          }));
-  counts_.assign(next_block, 0);
+      [&](std::string_view key,
+          std::string_view value) FORKDB_NO_THREAD_SAFETY_ANALYSIS -> Status {
+        ForkInfo info;
+        uint64_t id;
+        if (!DecodeKeyId(key, kForkPrefix, &id) || !DecodeFork(value, &info) ||
+            info.id != id || id == kNoFork || id >= next_fork_id_ ||
+            info.parent >= next_fork_id_ || !ValidateForkName(info.name).ok() ||
+            fork_names_.count(info.name) || !ValidRoot(info.root, next_block) ||
+            !ValidRoot(info.base, next_block)) {
+          return Status::Corruption("fork record '", key, "': malformed");
+        }
+        fork_names_[info.name] = info.id;
+        forks_[info.id].info = std::move(info);
+        return Status();
+      }));
+  std::vector<std::pair<BlockId, uint32_t>> counts;
+  BlockId max_id = kNullBlock;
   FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
       kCountPrefix,
-      [&](std::string_view key, std::string_view value)
-          FORKDB_NO_THREAD_SAFETY_ANALYSIS -> Status {
-            uint64_t id;
-            uint32_t count;
-            if (!DecodeKeyId(key, kCountPrefix, &id) ||
-                !GetFixed32(&value, &count) || !value.empty() ||
-                id == kNullBlock || id >= next_block || count == 0) {
-              return Status::Corruption("count record '", key, "': malformed");
-            }
-            counts_[id] = count;
-            ++live_blocks_;
-            return Status();
-          }));
+      [&](std::string_view key, std::string_view value) -> Status {
+        uint64_t id;
+        uint32_t count;
+        if (!DecodeKeyId(key, kCountPrefix, &id) ||
+            !GetFixed32(&value, &count) || !value.empty() || id == kNullBlock ||
+            id >= next_block || count == 0) {
+          return Status::Corruption("count record '", key, "': malformed");
+        }
+        counts.emplace_back(id, count);
+        max_id = std::max(max_id, id);
+        return Status();
+      }));
+  // Ids above the largest counted one hold no live block: allocation starts
+  // there (the meta record's next id only bounds the check above).
+  try {
+    counts_.assign(max_id + 1, 0);
+  } catch (const std::bad_alloc&) {
+    return Status::IOError("out of memory for the counts of ", max_id,
+                           " blocks");
+  }
+  for (const auto& [id, count] : counts) counts_[id] = count;
+  live_blocks_ = counts.size();
   {
     MutexLock alloc(&alloc_mu_);
-    next_block_id_ = next_block;
-    for (BlockId id = next_block - 1; id >= 1; --id) {
+    next_block_id_ = max_id + 1;
+    for (BlockId id = max_id; id >= 1; --id) {
       if (counts_[id] == 0) free_ids_.push_back(id);
     }
   }
   // Snapshots live only as long as the process that made them: release
-  // leftovers.
-  Delta delta;
-  CommitBatch batch;
+  // leftovers, each in its own batch. One whose blocks are damaged stays
+  // pinned (so the store still opens, and Check() names the damage).
+  std::vector<std::pair<std::string, Root>> leftovers;
+  const uint64_t next_snapshot = next_snapshot_id_;
   FORKDB_RETURN_IF_ERROR(backend_->ScanRecords(
       kSnapshotPrefix,
-      [&](std::string_view key,
-          std::string_view value) FORKDB_NO_THREAD_SAFETY_ANALYSIS -> Status {
+      [&](std::string_view key, std::string_view value) -> Status {
         Root root;
         uint64_t id;
         if (!DecodeKeyId(key, kSnapshotPrefix, &id) ||
-            !DecodeRoot(&value, &root) || !value.empty()) {
+            !DecodeRoot(&value, &root) || !value.empty() ||
+            id >= next_snapshot || !ValidRoot(root, next_block)) {
           return Status::Corruption("snapshot record '", key, "': malformed");
         }
-        if (root.block != kNullBlock) {
-          FORKDB_RETURN_IF_ERROR(
-              ReleaseLocked(&delta, root.block, root.height));
-        }
-        batch.delete_records.emplace_back(key);
+        leftovers.emplace_back(std::string(key), root);
         return Status();
       }));
-  if (!batch.empty()) FORKDB_RETURN_IF_ERROR(ApplyLocked(&delta, &batch, true));
+  for (const auto& [key, root] : leftovers) {
+    Delta delta;
+    CommitBatch batch;
+    batch.delete_records.push_back(key);
+    Status s;
+    if (root.block != kNullBlock) {
+      s = ReleaseLocked(&delta, root.block, root.height);
+    }
+    if (s.ok()) s = ApplyLocked(&delta, &batch, true);
+    if (s.IsCorruption()) {
+      uint64_t id = 0;
+      std::string_view k(key);
+      DecodeKeyId(k, kSnapshotPrefix, &id);
+      snapshots_[id] = root;
+      continue;
+    }
+    FORKDB_RETURN_IF_ERROR(s);
+  }
   return Status();
+}
+
+bool Store::ValidRoot(const Root& root, BlockId next_block) const {
+  const int bits = Log2(fanout());
+  if ((root.block == kNullBlock) != (root.height == 0)) return false;
+  if (root.block >= next_block) return false;
+  // Every capacity shift, bits x height, must stay below 64.
+  if (root.height > static_cast<uint32_t>(63 / bits)) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -833,7 +877,13 @@ Result<BlockRef> Transaction::ReadPage(PageNo page) {
   return Lookup(page);
 }
 
-bool Transaction::IsMapped(PageNo page) { return Lookup(page).ok(); }
+Result<bool> Transaction::IsMapped(PageNo page) {
+  if (done_) return Status::InvalidArgument("transaction already ended");
+  Result<BlockRef> block = Lookup(page);
+  if (block.ok()) return true;
+  if (block.status().IsNotFound()) return false;
+  return block.status();
+}
 
 BlockBuf* Transaction::Writable(BlockId id) {
   auto it = owned_.find(id);
@@ -997,7 +1047,9 @@ Status Transaction::WritePage(PageNo page, std::string_view bytes) {
       Supersede(data);
     }
   }
-  std::memcpy(block->mutable_data(), bytes.data(), bytes.size());
+  if (!bytes.empty()) {
+    std::memcpy(block->mutable_data(), bytes.data(), bytes.size());
+  }
   std::memset(block->mutable_data() + bytes.size(), 0,
               store_->block_size() - bytes.size());
   return Status();

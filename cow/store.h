@@ -25,10 +25,17 @@
 //      leaked block, no reference to a freed one (Check() proves it).
 //
 // Thread safety: Store methods may be called from any thread. One writer per
-// fork at a time: Begin() on a fork with an open transaction returns Busy at
-// once. Snapshot readers take no lock. Transactions on different forks build in
-// parallel; their commits are serialized by the store mutex. Snapshot and
-// Transaction objects must be destroyed before their Store.
+// fork at a time: Begin() on a fork with an open transaction returns Busy
+// without waiting for that transaction. Snapshot readers take no lock.
+// Transactions on different forks build in parallel (allocating block ids
+// under their own lock); commits, forks, drops, snapshots and Begin() are
+// serialized by the store mutex, which a commit holds across its backend write.
+// Snapshot and Transaction objects must be destroyed before their Store.
+//
+// A failed backend write is taken to have changed nothing. RocksDB can fail a
+// write after its log record reached the disk (a failed fsync); the in-memory
+// state then drops a commit that the next open may replay. Such an error is an
+// IOError from Commit(); reopen the store before trusting it again.
 #ifndef FORKDB_COW_STORE_H_
 #define FORKDB_COW_STORE_H_
 
@@ -152,7 +159,10 @@ class Transaction {
   Transaction& operator=(const Transaction&) = delete;
 
   // The page as this transaction sees it; NotFound if unmapped. The bytes stay
-  // valid while the returned ref is held, even past later writes. O(height).
+  // valid while the returned ref is held. For a page this transaction has
+  // already written they are its live buffer: later writes in the transaction
+  // show through, so copy what must outlive them (a before-image, say).
+  // O(height).
   Result<BlockRef> ReadPage(PageNo page);
   // A writable view of the page, mapping a zero-filled page if it is unmapped.
   // Shadows the page and its path on first write. The pointer is valid until
@@ -163,7 +173,9 @@ class Transaction {
   Status WritePage(PageNo page, std::string_view bytes);
   // Unmaps the page; NotFound if it is not mapped.
   Status FreePage(PageNo page);
-  bool IsMapped(PageNo page);
+  // Whether the page is mapped; a read error or an ended transaction is an
+  // error, not "unmapped".
+  Result<bool> IsMapped(PageNo page);
 
   // Savepoints nest. Savepoint() marks the transaction's state, O(1): blocks
   // written before it are copied again on their next write. RollbackTo-
@@ -338,6 +350,9 @@ class Store {
   Status ReleaseSnapshot(Snapshot* snapshot) FORKDB_EXCLUDES(mu_);
 
   Result<BlockRef> ReadPageAt(const Root& root, PageNo page);
+  // A root from a record is usable: its height fits the page-number space and
+  // its block is below `next_block`.
+  bool ValidRoot(const Root& root, BlockId next_block) const;
   // Reads a block that a tree references: Corruption (not NotFound) if absent.
   Result<BlockRef> ReadReferenced(BlockId id);
   Status CommitTransaction(Transaction* txn) FORKDB_EXCLUDES(mu_);

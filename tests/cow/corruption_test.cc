@@ -29,6 +29,7 @@
 #include <random>
 
 #include "cow/coding.h"
+#include "cow/memory_block_store.h"
 #include "cow/store.h"
 #include "tests/cow/test_util.h"
 
@@ -394,6 +395,55 @@ TEST_F(OpenCorruptionTest, ForeignOrShortMetaRecordIsRefused) {
   EXPECT_OK(Store::OpenRocksDB(db_path(), Options(512)));
 }
 
+// Fields of records size allocations and become shift counts: damaged ones
+// are Corruption at open, never a crash, an overflow or a huge allocation.
+TEST_F(OpenCorruptionTest, DamagedRecordFieldsAreRefusedAtOpen) {
+  ASSERT_FALSE(MakeStore(512, 5).empty());
+  std::string meta, fork;
+  std::string fork_key = "Rfork/";
+  PutBigEndian64(&fork_key, 1);
+  WithRawDb([&](rocksdb::DB* db) {
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), "Rmeta", &meta).ok());
+    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), fork_key, &fork).ok());
+  });
+  auto put = [&](const std::string& key, const std::string& value) {
+    WithRawDb([&](rocksdb::DB* db) {
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), key, value).ok());
+    });
+  };
+  auto expect_corruption = [&](const char* what) {
+    auto store = Store::OpenRocksDB(db_path(), Options(512));
+    EXPECT_TRUE(store.status().IsCorruption())
+        << what << ": " << store.status().ToString();
+  };
+  // meta: magic (8), block size (4), next block id (8), next fork id (8), ...
+  std::string huge_next = meta;
+  uint64_t next = uint64_t{1} << 50;
+  std::memcpy(huge_next.data() + 12, &next, 8);
+  put("Rmeta", huge_next);
+  expect_corruption("next block id 2^50");
+  std::string big_but_legal = meta;
+  next = uint64_t{1} << 40;  // in range: sizes nothing, since counts do
+  std::memcpy(big_but_legal.data() + 12, &next, 8);
+  put("Rmeta", big_but_legal);
+  EXPECT_OK(Store::OpenRocksDB(db_path(), Options(512)));
+  put("Rmeta", meta);
+  // fork: version (4), id (8), name length (4), "main", parent (8), created
+  // (8), read-only (4), root block (8), root height (4), ...
+  std::string tall = fork;
+  uint32_t height = 12;  // 6 bits a level at 512 bytes: 72-bit shifts
+  std::memcpy(tall.data() + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 8, &height, 4);
+  put(fork_key, tall);
+  expect_corruption("root height 12");
+  std::string renumbered = fork;
+  uint64_t id = 1000;  // beyond the next fork id
+  std::memcpy(renumbered.data() + 4, &id, 8);
+  put(fork_key, renumbered);
+  expect_corruption("fork id beyond the next id");
+  put(fork_key, fork);
+  EXPECT_OK(Store::OpenRocksDB(db_path(), Options(512)));
+}
+
 TEST_F(OpenCorruptionTest, DifferentBlockSizeIsRefusedNamingBothSizes) {
   ASSERT_FALSE(MakeStore(4096, 5).empty());
   for (uint32_t other : {512u, 1024u, 8192u}) {
@@ -505,6 +555,28 @@ TEST_F(OpenCorruptionTest, MissingBlockIsNotReadAsUnmappedPage) {
           db->Put(rocksdb::WriteOptions(), BlockKey(id), original).ok());
     });
   }
+}
+
+}  // namespace
+}  // namespace forkdb::cow
+
+namespace forkdb::cow {
+namespace {
+
+// Invariant 4 on the memory backend: a buffer verified under one id and stored
+// under another is verified again, and fails.
+TEST(MemoryBlockStoreTest, BlockStoredUnderAnotherIdFailsVerification) {
+  MemoryBlockStore backend(512);
+  auto block = BlockBuf::Make(512);
+  std::memcpy(block->mutable_data(), "payload", 7);
+  block->Seal(2);
+  ASSERT_OK(backend.TEST_PutBlock(2, block));
+  ASSERT_OK_AND_ASSIGN(BlockRef read, backend.ReadBlock(2));
+  EXPECT_STREQ(read->data(), "payload");
+  ASSERT_OK(backend.TEST_PutBlock(8, read));
+  auto moved = backend.ReadBlock(8);
+  EXPECT_TRUE(moved.status().IsCorruption()) << moved.status().ToString();
+  EXPECT_NE(moved.status().message().find("block 8"), std::string::npos);
 }
 
 }  // namespace

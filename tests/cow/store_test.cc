@@ -210,7 +210,8 @@ TEST_P(StoreTest, RollbackToSavepointUndoesOnlyWhatFollowedIt) {
     EXPECT_STREQ(p0->data(), "t0");
     ASSERT_OK_AND_ASSIGN(BlockRef p1, txn->ReadPage(1));
     EXPECT_STREQ(p1->data(), "c1");
-    EXPECT_FALSE(txn->IsMapped(900));
+    ASSERT_OK_AND_ASSIGN(bool mapped, txn->IsMapped(900));
+    EXPECT_FALSE(mapped);
     EXPECT_EQ(txn->root().pages, 2u);
     ASSERT_OK(txn->Commit());
   }

@@ -453,6 +453,18 @@ Status Store::ReleaseLocked(Delta* delta, BlockId block, uint32_t level) {
   return Status();
 }
 
+Status Store::ReleaseForkLocked(Delta* delta, const ForkInfo& info) {
+  if (info.root.block != kNullBlock) {
+    FORKDB_RETURN_IF_ERROR(
+        ReleaseLocked(delta, info.root.block, info.root.height));
+  }
+  if (info.base.block != kNullBlock) {
+    FORKDB_RETURN_IF_ERROR(
+        ReleaseLocked(delta, info.base.block, info.base.height));
+  }
+  return Status();
+}
+
 // `new_block` (owned by txn) replaces `old_block` at the same place of the
 // tree, one level up of which either released its reference to `old_block`
 // (release_old) or keeps it (the parent is shared and survives).
@@ -592,14 +604,7 @@ Status Store::DropFork(std::string_view name) {
   }
   Delta delta;
   const ForkInfo& info = fork->info;
-  if (info.root.block != kNullBlock) {
-    FORKDB_RETURN_IF_ERROR(
-        ReleaseLocked(&delta, info.root.block, info.root.height));
-  }
-  if (info.base.block != kNullBlock) {
-    FORKDB_RETURN_IF_ERROR(
-        ReleaseLocked(&delta, info.base.block, info.base.height));
-  }
+  FORKDB_RETURN_IF_ERROR(ReleaseForkLocked(&delta, info));
   CommitBatch batch;
   if (persistent_)
     batch.delete_records.push_back(KeyWithId(kForkPrefix, info.id));
@@ -1134,14 +1139,7 @@ Result<SpaceUsage> Store::SpaceLocked(const ForkInfo& info) {
   // A dry run of DropFork: the blocks its releases would free are the fork's
   // own. Only those are read; a shared subtree stops the walk at its top.
   Delta delta;
-  if (info.root.block != kNullBlock) {
-    FORKDB_RETURN_IF_ERROR(
-        ReleaseLocked(&delta, info.root.block, info.root.height));
-  }
-  if (info.base.block != kNullBlock) {
-    FORKDB_RETURN_IF_ERROR(
-        ReleaseLocked(&delta, info.base.block, info.base.height));
-  }
+  FORKDB_RETURN_IF_ERROR(ReleaseForkLocked(&delta, info));
   const std::unordered_set<BlockId> freed(delta.freed.begin(),
                                           delta.freed.end());
   // Own blocks of the state: reachable from the root through own blocks only

@@ -367,6 +367,9 @@ class Store {
   // block).
   Status ReleaseLocked(Delta* delta, BlockId block, uint32_t level)
       FORKDB_REQUIRES(mu_);
+  // Settles counts for dropping the fork's references (its root and base).
+  Status ReleaseForkLocked(Delta* delta, const ForkInfo& info)
+      FORKDB_REQUIRES(mu_);
   Status ReconcileLocked(Delta* delta, const Transaction& txn,
                          BlockId old_block, BlockId new_block, uint32_t level,
                          bool release_old) FORKDB_REQUIRES(mu_);

@@ -346,7 +346,7 @@ Result<Catalog> Catalog::Open(PageReader* pages) {
 template <typename Fn>
 Status Catalog::Atomically(Fn&& fn) {
   FORKDB_RETURN_IF_ERROR(RequireWritable());
-  const size_t depth = txn_->savepoint_depth();
+  [[maybe_unused]] const size_t depth = txn_->savepoint_depth();
   FORKDB_RETURN_IF_ERROR(txn_->Savepoint());
   Status s = fn();
   if (!s.ok()) {

@@ -274,7 +274,7 @@ class ByteFlipTest : public ::testing::TestWithParam<CorruptionParam> {
   uint64_t cases_ = 0, reads_ = 0, corrupt_reads_ = 0;
 };
 
-TEST_P(ByteFlipTest, EveryReadIsCorrectOrCorruptionNamingTheBlock) {
+TEST_P(ByteFlipTest, Invariant4_EveryReadIsCorrectOrCorruptionNamingTheBlock) {
   SCOPED_TRACE("FORKDB_TEST_SEED=" + std::to_string(seed_));
   ASSERT_NO_FATAL_FAILURE(Populate());
   const int cases = LongTests() ? 20000 : 2000;

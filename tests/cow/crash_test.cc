@@ -478,7 +478,8 @@ void KillAndVerify(const std::string& path, uint64_t seed, bool sync,
   }
 }
 
-TEST_F(CrashTest, AcknowledgedCommitsSurviveKillAndNoHalfCommitIsVisible) {
+TEST_F(CrashTest,
+       Invariant3_AcknowledgedCommitsSurviveKillNoHalfCommitIsVisible) {
   SCOPED_TRACE("FORKDB_TEST_SEED=" + std::to_string(seed_));
   const int kills = LongTests() ? 2000 : 200;
   CrashStats stats;

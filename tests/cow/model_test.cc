@@ -326,7 +326,7 @@ class Runner {
   int fork_counter_ = 0;
 };
 
-TEST_P(ModelTest, StoreAgreesWithModel) {
+TEST_P(ModelTest, Invariant5_StoreAgreesWithModelAndCheckIsClean) {
   const uint64_t seed = TestSeed();
   SCOPED_TRACE("FORKDB_TEST_SEED=" + std::to_string(seed));
   std::printf("seed %llu (replay with FORKDB_TEST_SEED=%llu)\n",

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "engine/row_codec.h"
+#include "engine/savepoint.h"
 
 namespace forkdb::engine {
 
@@ -346,18 +347,7 @@ Result<Catalog> Catalog::Open(PageReader* pages) {
 template <typename Fn>
 Status Catalog::Atomically(Fn&& fn) {
   FORKDB_RETURN_IF_ERROR(RequireWritable());
-  [[maybe_unused]] const size_t depth = txn_->savepoint_depth();
-  FORKDB_RETURN_IF_ERROR(txn_->Savepoint());
-  Status s = fn();
-  if (!s.ok()) {
-    Status r = txn_->RollbackToSavepoint();
-    assert(txn_->savepoint_depth() == depth);
-    if (!r.ok()) return r;
-    return s;
-  }
-  FORKDB_RETURN_IF_ERROR(txn_->ReleaseSavepoint());
-  assert(txn_->savepoint_depth() == depth);
-  return Status();
+  return InSavepoint(txn_, std::forward<Fn>(fn));
 }
 
 Status Catalog::RequireWritable() const {

@@ -108,18 +108,6 @@ struct Fixture {
   std::optional<Catalog> catalog;
 };
 
-// Runs a failing call and checks its code, its message and that nothing
-// changed.
-#define EXPECT_FAILS_CLEANLY(f, expr, want, text)                           \
-  do {                                                                      \
-    const CatalogImage before_ = (f).Snap();                                \
-    const Status s_ = test::StatusOf(expr);                                 \
-    EXPECT_EQ(s_.code(), Status::Code::want) << s_.ToString();              \
-    EXPECT_NE(s_.message().find(text), std::string::npos) << s_.ToString(); \
-    EXPECT_TRUE((f).Snap() == before_) << "changed by " #expr;              \
-    EXPECT_EQ((f).txn->savepoint_depth(), 0u);                              \
-  } while (0)
-
 TEST(CatalogTest, OpenOnFreshForkCreatesTreeInSlotZero) {
   Fixture f;
   ENGINE_ASSERT_OK_AND_ASSIGN(PageNo slot,

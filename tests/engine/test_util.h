@@ -313,4 +313,17 @@ inline std::string Mutate(RandomValues& random, std::string bytes) {
 
 }  // namespace forkdb::engine::test
 
+// Runs a failing call and checks its code, its message and that nothing
+// changed: `f` is a fixture with Snap() (an image of what the call may touch,
+// comparable with ==) and txn (the cow transaction).
+#define EXPECT_FAILS_CLEANLY(f, expr, want, text)                           \
+  do {                                                                      \
+    const auto before_ = (f).Snap();                                        \
+    const Status s_ = test::StatusOf(expr);                                 \
+    EXPECT_EQ(s_.code(), Status::Code::want) << s_.ToString();              \
+    EXPECT_NE(s_.message().find(text), std::string::npos) << s_.ToString(); \
+    EXPECT_TRUE((f).Snap() == before_) << "changed by " #expr;              \
+    EXPECT_EQ((f).txn->savepoint_depth(), 0u);                              \
+  } while (0)
+
 #endif  // FORKDB_TESTS_ENGINE_TEST_UTIL_H_

@@ -25,16 +25,7 @@ namespace {
 
 using cow::Backend;
 using cow::TestStoreEnv;
-
-ColumnDef Col(std::string name, Type type, bool not_null = false,
-              std::optional<Value> default_value = std::nullopt) {
-  ColumnDef c;
-  c.name = std::move(name);
-  c.type = type;
-  c.not_null = not_null;
-  c.default_value = std::move(default_value);
-  return c;
-}
+using test::Col;
 
 TableSpec Spec(std::string name, std::vector<ColumnDef> columns,
                std::vector<std::string> pk = {}) {

@@ -28,16 +28,7 @@ namespace {
 
 using cow::Backend;
 using cow::TestStoreEnv;
-
-ColumnDef Col(std::string name, Type type, bool not_null = false,
-              std::optional<Value> default_value = std::nullopt) {
-  ColumnDef c;
-  c.name = std::move(name);
-  c.type = type;
-  c.not_null = not_null;
-  c.default_value = std::move(default_value);
-  return c;
-}
+using test::Col;
 
 Value I(int64_t v) { return Value::Integer(v); }
 Value R(double v) { return Value::Real(v); }

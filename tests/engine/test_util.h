@@ -13,10 +13,12 @@
 #include <cstdlib>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "engine/catalog.h"
 #include "forkdb/status.h"
 #include "forkdb/value.h"
 
@@ -35,6 +37,17 @@
   lhs = std::move(r).value()
 
 namespace forkdb::engine::test {
+
+// A column definition in one line, for schemas in tests.
+inline ColumnDef Col(std::string name, Type type, bool not_null = false,
+                     std::optional<Value> default_value = std::nullopt) {
+  ColumnDef c;
+  c.name = std::move(name);
+  c.type = type;
+  c.not_null = not_null;
+  c.default_value = std::move(default_value);
+  return c;
+}
 
 inline Status StatusOf(const Status& s) { return s; }
 template <typename T>

@@ -87,11 +87,7 @@ struct Fixture {
     catalog.emplace(std::move(c).value());
   }
   CatalogImage Snap() { return Image(pages.get(), catalog->root()); }
-  Status Space() {
-    auto roots = catalog->TreeRoots();
-    if (!roots.ok()) return roots.status();
-    return CheckPageSpace(pages.get(), *roots);
-  }
+  Status Space() { return test::CheckCatalogPageSpace(pages.get(), *catalog); }
 
   TestStoreEnv env;
   std::unique_ptr<cow::Transaction> txn;

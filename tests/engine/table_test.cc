@@ -110,11 +110,7 @@ struct Fixture {
     }
     return image;
   }
-  Status Space() {
-    auto roots = catalog->TreeRoots();
-    if (!roots.ok()) return roots.status();
-    return CheckPageSpace(pages.get(), *roots);
-  }
+  Status Space() { return test::CheckCatalogPageSpace(pages.get(), *catalog); }
 
   TestStoreEnv env;
   std::unique_ptr<cow::Transaction> txn;

@@ -38,6 +38,14 @@
 
 namespace forkdb::engine::test {
 
+// Every page of the fork is the meta page, in one of the catalog's trees (its
+// own, its tables' and their indexes'), or free (engine/btree.h invariant 7).
+inline Status CheckCatalogPageSpace(PageReader* pages, const Catalog& catalog) {
+  auto roots = catalog.TreeRoots();
+  if (!roots.ok()) return roots.status();
+  return CheckPageSpace(pages, *roots);
+}
+
 // A column definition in one line, for schemas in tests.
 inline ColumnDef Col(std::string name, Type type, bool not_null = false,
                      std::optional<Value> default_value = std::nullopt) {

@@ -86,6 +86,7 @@
 
 #include "cow/store.h"
 #include "engine/btree.h"
+#include "forkdb/schema.h"
 #include "forkdb/status.h"
 #include "forkdb/value.h"
 
@@ -95,58 +96,6 @@ inline constexpr int kCatalogRootSlot = 0;
 inline constexpr uint8_t kCatalogFormatVersion = 1;
 inline constexpr size_t kMaxNameSize = 128;
 inline constexpr size_t kMaxColumns = 4096;
-
-struct ColumnDef {
-  uint32_t id = 0;  // stable; never reused within a table
-  std::string name;
-  Type type = Type::kInteger;
-  bool not_null = false;
-  std::optional<Value> default_value;
-
-  friend bool operator==(const ColumnDef&, const ColumnDef&) = default;
-};
-
-struct IndexDef {
-  uint32_t id = 0;
-  std::string name;
-  std::vector<uint32_t> columns;  // column ids, in key order
-  bool unique = false;
-  PageNo root = 0;  // root page of the index's B+tree
-
-  friend bool operator==(const IndexDef&, const IndexDef&) = default;
-};
-
-struct TableDef {
-  uint32_t id = 0;
-  std::string name;
-  std::vector<ColumnDef> columns;     // in declaration order
-  std::vector<uint32_t> primary_key;  // column ids; empty = hidden row id
-  PageNo root = 0;                    // root page of the table's B+tree
-  std::vector<IndexDef> indexes;
-  uint32_t next_column_id = 0;
-  uint64_t next_row_id = 1;
-  uint64_t schema_version = 0;
-
-  friend bool operator==(const TableDef&, const TableDef&) = default;
-
-  // The column with this (case-insensitive) name or id; null if none.
-  const ColumnDef* FindColumn(std::string_view name) const;
-  const ColumnDef* FindColumnById(uint32_t id) const;
-  const IndexDef* FindIndex(std::string_view name) const;
-  // Invariants 1-4 for this table alone, for asserts and `forkdb check`.
-  bool IsWellFormed() const;
-};
-
-// What CreateTable() takes: a table before the catalog numbers it. Column ids
-// in `columns` are ignored; the primary key names columns by name.
-struct TableSpec {
-  std::string name;
-  std::vector<ColumnDef> columns;
-  std::vector<std::string> primary_key;  // empty = hidden row id
-};
-
-// ASCII lower case: the lookup form of an identifier.
-std::string FoldName(std::string_view name);
 
 // The entry formats above. DecodeTableDef() returns Corruption for any byte
 // string that is not a well-formed encoding, never crashes, and accepts only

@@ -243,7 +243,7 @@ Status Table::RemoveAt(std::span<const Value> pk, const Row& old_row) {
   return RemoveIndexEntries(old_row, pk);
 }
 
-Result<Row> Table::Insert(const Row& row) {
+Result<Row> Table::Insert(const Row& row, Row* stored) {
   FORKDB_RETURN_IF_ERROR(RequireWritable());
   FORKDB_ASSIGN_OR_RETURN(Row normalized, Normalize(row));
   Row pk;
@@ -264,6 +264,7 @@ Result<Row> Table::Insert(const Row& row) {
     return InsertAt(normalized, pk);
   });
   if (!s.ok()) return s;
+  if (stored != nullptr) *stored = std::move(normalized);
   return pk;
 }
 
@@ -277,7 +278,8 @@ Result<std::optional<Row>> Table::Get(std::span<const Value> key) const {
   return std::optional<Row>(std::move(row));
 }
 
-Status Table::Update(std::span<const Value> key, const Row& row) {
+Status Table::Update(std::span<const Value> key, const Row& row, Row* before,
+                     Row* after) {
   FORKDB_RETURN_IF_ERROR(RequireWritable());
   FORKDB_RETURN_IF_ERROR(CheckKeyArity(key));
   FORKDB_ASSIGN_OR_RETURN(Row normalized, Normalize(row));
@@ -287,21 +289,27 @@ Status Table::Update(std::span<const Value> key, const Row& row) {
                             RowText(key));
   const Row old_pk(key.begin(), key.end());
   const Row new_pk = has_hidden_row_id() ? old_pk : PrimaryKeyOf(normalized);
-  return Atomically([&]() -> Status {
+  FORKDB_RETURN_IF_ERROR(Atomically([&]() -> Status {
     // Removing the old row first means its own index entries never count as
     // conflicts, and a key change is a delete plus an insert.
     FORKDB_RETURN_IF_ERROR(RemoveAt(old_pk, *old_row));
     return InsertAt(normalized, new_pk);
-  });
+  }));
+  if (before != nullptr) *before = std::move(*old_row);
+  if (after != nullptr) *after = std::move(normalized);
+  return Status();
 }
 
-Status Table::Delete(std::span<const Value> key) {
+Status Table::Delete(std::span<const Value> key, Row* before) {
   FORKDB_RETURN_IF_ERROR(RequireWritable());
   FORKDB_ASSIGN_OR_RETURN(std::optional<Row> old_row, Get(key));
   if (!old_row.has_value())
     return Status::NotFound("table ", def_.name, ": no row with key ",
                             RowText(key));
-  return Atomically([&]() -> Status { return RemoveAt(key, *old_row); });
+  FORKDB_RETURN_IF_ERROR(
+      Atomically([&]() -> Status { return RemoveAt(key, *old_row); }));
+  if (before != nullptr) *before = std::move(*old_row);
+  return Status();
 }
 
 Result<std::unique_ptr<TableCursor>> Table::Scan(

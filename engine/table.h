@@ -76,18 +76,22 @@ class Table {
   // Inserts the row and its index entries; returns the row's primary key
   // values (the hidden row id as one INTEGER). InvalidArgument for a type
   // error, a NULL in a NOT NULL column, a duplicate primary key or a unique
-  // index violation. O(height x (1 + indexes)).
-  Result<Row> Insert(const Row& row);
+  // index violation. O(height x (1 + indexes)). If `stored` is given it
+  // receives the row as stored (converted to the declared types).
+  Result<Row> Insert(const Row& row, Row* stored = nullptr);
   // The row with this primary key (values in key column order; the hidden
   // row id as one INTEGER), or nullopt. InvalidArgument for a key of the
   // wrong arity. O(height).
   Result<std::optional<Row>> Get(std::span<const Value> key) const;
   // Replaces the row at `key` with `row`; if `row` has another primary key
   // the row moves there. Errors as Insert(), plus NotFound if there is no
-  // row at `key`. O(height x (1 + indexes)).
-  Status Update(std::span<const Value> key, const Row& row);
-  // Deletes the row and its index entries; NotFound if absent.
-  Status Delete(std::span<const Value> key);
+  // row at `key`. O(height x (1 + indexes)). `before` and `after`, if given,
+  // receive the old row and the row as stored.
+  Status Update(std::span<const Value> key, const Row& row,
+                Row* before = nullptr, Row* after = nullptr);
+  // Deletes the row and its index entries; NotFound if absent. `before`, if
+  // given, receives the deleted row.
+  Status Delete(std::span<const Value> key, Row* before = nullptr);
 
   // A cursor over the rows with primary key in [lo, hi) (nullopt = no bound;
   // a bound may be a prefix of the key, ordered as a tuple prefix sorts

@@ -1,0 +1,774 @@
+// The public API (forkdb/database.h) over the cow store, the catalog and the
+// table layer.
+//
+// A Database is a shared_ptr to its Rep, which owns the cow::Store; every
+// Snapshot, Transaction and Cursor holds a shared_ptr to its View, and every
+// View one to the Rep, so handles may go in any order and the store closes
+// with the last of them.
+//
+// A View caches the Table objects it opened (keyed by the name as the caller
+// spelled it), because opening one means a catalog lookup. Every schema
+// change and every rollback to a savepoint drops the cache and the catalog
+// object: a Table holds its TableDef (index roots included), and a rolled
+// back schema change would leave it pointing at freed trees.
+#include "forkdb/database.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <unordered_map>
+#include <utility>
+
+#include "cow/mutex.h"
+#include "cow/store.h"
+#include "engine/btree.h"
+#include "engine/catalog.h"
+#include "engine/commit_hook.h"
+#include "engine/savepoint.h"
+#include "engine/table.h"
+
+namespace forkdb::engine {
+
+struct Database::Rep {
+  std::unique_ptr<cow::Store> store;
+  bool durable = false;
+  // Serializes fork creation and drops, so that the drop rule's look at the
+  // children and the drop itself are one step.
+  Mutex fork_mu;
+  mutable Mutex hook_mu;
+  std::shared_ptr<const CommitHook> hook FORKDB_GUARDED_BY(hook_mu);
+
+  std::shared_ptr<const CommitHook> current_hook() const {
+    MutexLock lock(&hook_mu);
+    return hook;
+  }
+  ForkInfo Describe(const cow::ForkInfo& info) const;
+};
+
+namespace {
+
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    return std::hash<std::string_view>()(s);
+  }
+};
+
+Status ValidPageSize(uint32_t size) {
+  if (size < cow::kBlockSizeMin || size > cow::kBlockSizeMax ||
+      !std::has_single_bit(size)) {
+    return Status::InvalidArgument(
+        "page size ", size, " is not a power of two in [", cow::kBlockSizeMin,
+        ", ", cow::kBlockSizeMax, "]");
+  }
+  return Status();
+}
+
+}  // namespace
+
+ForkInfo Database::Rep::Describe(const cow::ForkInfo& info) const {
+  ForkInfo out;
+  out.name = info.name;
+  out.id = info.id;
+  out.parent_id = info.parent;
+  if (info.parent != cow::kNoFork) {
+    Result<cow::ForkInfo> parent = store->GetFork(info.parent);
+    if (parent.ok()) {
+      out.parent = parent->name;
+    } else {
+      out.parent_dropped = true;
+    }
+  }
+  out.created_unix_us = info.created_unix_us;
+  out.read_only = info.read_only;
+  out.commit_seq = info.commit_seq;
+  out.fork_point = info.fork_point_seq;
+  return out;
+}
+
+// ---------------------------------------------------------------- views
+
+struct Reader::View {
+  View(std::shared_ptr<Database::Rep> db_rep, std::string fork_name)
+      : db(std::move(db_rep)), fork(std::move(fork_name)) {}
+  virtual ~View() = default;
+
+  // OK if the view can be read.
+  virtual Status Usable() const = 0;
+  virtual PageReader* pages() = 0;
+  // The catalog, opened on first use.
+  virtual Result<Catalog*> catalog() = 0;
+  virtual Result<Table> OpenTable(TableDef def) = 0;
+
+  // The table by name, cached. NotFound for an unknown table.
+  Result<Table*> FindTable(std::string_view name) {
+    FORKDB_RETURN_IF_ERROR(Usable());
+    auto it = tables.find(name);
+    if (it != tables.end()) return &it->second;
+    FORKDB_ASSIGN_OR_RETURN(Catalog * cat, catalog());
+    FORKDB_ASSIGN_OR_RETURN(TableDef def, cat->GetTable(name));
+    FORKDB_ASSIGN_OR_RETURN(Table table, OpenTable(std::move(def)));
+    return &tables.emplace(std::string(name), std::move(table)).first->second;
+  }
+
+  std::shared_ptr<Database::Rep> db;  // first: destroyed last
+  std::string fork;
+  std::unordered_map<std::string, Table, NameHash, std::equal_to<>> tables;
+};
+
+namespace {
+
+struct SnapshotView final : Reader::View {
+  SnapshotView(std::shared_ptr<Database::Rep> db_rep,
+               std::unique_ptr<cow::Snapshot> snapshot)
+      : View(std::move(db_rep), ""),
+        snap(std::move(snapshot)),
+        snap_pages(snap.get(), db->store->block_size()) {}
+
+  Status Usable() const override { return Status(); }
+  PageReader* pages() override { return &snap_pages; }
+  Result<Catalog*> catalog() override {
+    if (!cat.has_value()) {
+      FORKDB_ASSIGN_OR_RETURN(Catalog c, Catalog::Open(&snap_pages));
+      cat.emplace(std::move(c));
+    }
+    return &*cat;
+  }
+  Result<Table> OpenTable(TableDef def) override {
+    return Table::Open(static_cast<PageReader*>(&snap_pages), std::move(def));
+  }
+
+  std::unique_ptr<cow::Snapshot> snap;
+  SnapshotPages snap_pages;
+  std::optional<Catalog> cat;
+};
+
+struct TransactionView final : Reader::View {
+  TransactionView(std::shared_ptr<Database::Rep> db_rep, std::string fork_name,
+                  std::unique_ptr<cow::Transaction> transaction,
+                  std::shared_ptr<const CommitHook> commit_hook)
+      : View(std::move(db_rep), std::move(fork_name)),
+        txn(std::move(transaction)),
+        txn_pages(txn.get(), db->store->block_size()),
+        hook(std::move(commit_hook)) {
+    changes.fork = fork;
+    changes.fork_id = txn->fork();
+  }
+
+  Status Usable() const override {
+    if (!active) return Status::InvalidArgument("transaction has ended");
+    return Status();
+  }
+  PageReader* pages() override { return &txn_pages; }
+  Result<Catalog*> catalog() override {
+    if (!cat.has_value()) {
+      // Opening creates the catalog tree on a fresh fork: keep that atomic.
+      std::optional<Catalog> opened;
+      FORKDB_RETURN_IF_ERROR(InSavepoint(txn.get(), [&]() -> Status {
+        FORKDB_ASSIGN_OR_RETURN(Catalog c,
+                                Catalog::Open(&txn_pages, txn.get()));
+        opened.emplace(std::move(c));
+        return Status();
+      }));
+      cat = std::move(opened);
+    }
+    return &*cat;
+  }
+  Result<Table> OpenTable(TableDef def) override {
+    FORKDB_ASSIGN_OR_RETURN(Catalog * c, catalog());
+    return Table::Open(&txn_pages, txn.get(), c, std::move(def));
+  }
+
+  // Forgets every cached Table and the catalog object (see the file
+  // comment).
+  void Invalidate() {
+    tables.clear();
+    cat.reset();
+  }
+  bool capturing() const { return hook != nullptr; }
+  void Record(Change change) {
+    if (capturing()) changes.changes.push_back(std::move(change));
+  }
+  void End() {
+    active = false;
+    Invalidate();
+    txn.reset();
+  }
+
+  std::unique_ptr<cow::Transaction> txn;
+  TransactionPages txn_pages;
+  std::optional<Catalog> cat;
+  std::shared_ptr<const CommitHook> hook;
+  ChangeSet changes;
+  std::vector<size_t> marks;  // changes recorded at each open savepoint
+  bool active = true;
+};
+
+TransactionView* AsTxn(const std::shared_ptr<Reader::View>& view) {
+  return static_cast<TransactionView*>(view.get());
+}
+
+Status EmptyHandle() { return Status::InvalidArgument("empty handle"); }
+
+}  // namespace
+
+// ---------------------------------------------------------------- Database
+
+Result<Database> Database::Open(const Options& options) {
+  return Open(std::string(), options);
+}
+
+Result<Database> Database::Open(const std::string& path,
+                                const Options& options) {
+  FORKDB_RETURN_IF_ERROR(ValidPageSize(options.page_size));
+  auto rep = std::make_shared<Rep>();
+  if (path.empty()) {
+    FORKDB_ASSIGN_OR_RETURN(rep->store,
+                            cow::Store::OpenMemory(options.page_size));
+  } else {
+    cow::RocksDBOptions ro;
+    std::error_code ec;
+    // An existing database keeps its page size (0: the one it records).
+    ro.block_size =
+        std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)
+            ? 0
+            : options.page_size;
+    ro.create_if_missing = options.create_if_missing;
+    ro.sync = options.sync;
+    ro.cache_bytes = options.cache_bytes;
+    FORKDB_ASSIGN_OR_RETURN(rep->store, cow::Store::OpenRocksDB(path, ro));
+    rep->durable = true;
+  }
+  if (rep->store->ListForks().empty()) {
+    FORKDB_RETURN_IF_ERROR(
+        rep->store->CreateRootFork(kMainFork).status().WithContext(
+            "creating fork main"));
+  }
+  return Database(std::move(rep));
+}
+
+bool Database::durable() const { return rep_ != nullptr && rep_->durable; }
+
+uint32_t Database::page_size() const {
+  return rep_ == nullptr ? 0 : rep_->store->block_size();
+}
+
+Result<ForkInfo> Database::CreateFork(std::string_view name,
+                                      std::string_view from,
+                                      const ForkOptions& options) {
+  if (rep_ == nullptr) return EmptyHandle();
+  MutexLock lock(&rep_->fork_mu);
+  FORKDB_ASSIGN_OR_RETURN(
+      cow::ForkId id, rep_->store->CreateFork(name, from, options.read_only));
+  FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo info, rep_->store->GetFork(id));
+  return rep_->Describe(info);
+}
+
+Result<ForkInfo> Database::CreateFork(std::string_view name, const Snapshot& at,
+                                      const ForkOptions& options) {
+  if (rep_ == nullptr || !at.valid()) return EmptyHandle();
+  if (at.view_->db != rep_)
+    return Status::InvalidArgument("snapshot of another database");
+  MutexLock lock(&rep_->fork_mu);
+  const auto* view = static_cast<const SnapshotView*>(at.view_.get());
+  FORKDB_ASSIGN_OR_RETURN(
+      cow::ForkId id, rep_->store->CreateForkFromSnapshot(name, *view->snap,
+                                                          options.read_only));
+  FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo info, rep_->store->GetFork(id));
+  return rep_->Describe(info);
+}
+
+Status Database::DropFork(std::string_view name) {
+  if (rep_ == nullptr) return EmptyHandle();
+  MutexLock lock(&rep_->fork_mu);
+  FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo info, rep_->store->GetFork(name));
+  if (info.parent != cow::kNoFork) {
+    std::string children;
+    for (const cow::ForkInfo& f : rep_->store->ListForks()) {
+      if (f.parent != info.id) continue;
+      if (!children.empty()) children += ", ";
+      children += f.name;
+    }
+    if (!children.empty()) {
+      return Status::InvalidArgument(
+          "fork ", name, " has live children (", children,
+          ") whose ancestry runs through its base; drop them first");
+    }
+  }
+  return rep_->store->DropFork(name);
+}
+
+Result<ForkInfo> Database::GetFork(std::string_view name) const {
+  if (rep_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo info, rep_->store->GetFork(name));
+  return rep_->Describe(info);
+}
+
+std::vector<ForkInfo> Database::ListForks() const {
+  std::vector<ForkInfo> out;
+  if (rep_ == nullptr) return out;
+  for (const cow::ForkInfo& f : rep_->store->ListForks())
+    out.push_back(rep_->Describe(f));
+  std::sort(out.begin(), out.end(),
+            [](const ForkInfo& a, const ForkInfo& b) { return a.id < b.id; });
+  return out;
+}
+
+Result<ForkSpace> Database::Space(std::string_view fork) const {
+  if (rep_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(cow::SpaceUsage usage, rep_->store->Space(fork));
+  ForkSpace out;
+  out.own_pages = usage.own_blocks;
+  out.shared_pages = usage.shared_blocks;
+  out.page_size = rep_->store->block_size();
+  return out;
+}
+
+Result<Transaction> Database::Begin(std::string_view fork) {
+  if (rep_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<cow::Transaction> txn,
+                          rep_->store->Begin(fork));
+  return Transaction(std::make_shared<TransactionView>(
+      rep_, std::string(fork), std::move(txn), rep_->current_hook()));
+}
+
+Result<Snapshot> Database::GetSnapshot(std::string_view fork) {
+  if (rep_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<cow::Snapshot> snap,
+                          rep_->store->OpenSnapshot(fork));
+  auto view = std::make_shared<SnapshotView>(rep_, std::move(snap));
+  view->fork = std::string(fork);
+  return Snapshot(std::move(view));
+}
+
+Result<Snapshot> Database::GetBaseSnapshot(std::string_view fork) {
+  if (rep_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<cow::Snapshot> snap,
+                          rep_->store->OpenBaseSnapshot(fork));
+  Result<cow::ForkInfo> owner = rep_->store->GetFork(snap->fork());
+  auto view = std::make_shared<SnapshotView>(rep_, std::move(snap));
+  if (owner.ok()) view->fork = owner->name;
+  return Snapshot(std::move(view));
+}
+
+void Database::SetCommitHook(CommitHook hook) {
+  if (rep_ == nullptr) return;
+  MutexLock lock(&rep_->hook_mu);
+  if (hook) {
+    rep_->hook = std::make_shared<const CommitHook>(std::move(hook));
+  } else {
+    rep_->hook.reset();
+  }
+}
+
+namespace {
+
+// Appends what is wrong with one fork's tables to *problems.
+Status CheckFork(const std::shared_ptr<Database::Rep>& rep,
+                 const cow::ForkInfo& fork,
+                 std::vector<std::string>* problems) {
+  FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<cow::Snapshot> snap,
+                          rep->store->OpenSnapshot(fork.name));
+  SnapshotPages pages(snap.get(), rep->store->block_size());
+  auto report = [&](const Status& s) {
+    problems->push_back("fork " + fork.name + ": " + s.ToString());
+  };
+  Result<Catalog> catalog = Catalog::Open(&pages);
+  if (!catalog.ok()) {
+    report(catalog.status());
+    return Status();
+  }
+  if (catalog->root() == 0) return Status();  // nothing written yet
+  if (Status s = catalog->Check(); !s.ok()) {
+    report(s);
+    return Status();
+  }
+  Result<std::vector<TableDef>> tables = catalog->ListTables();
+  if (!tables.ok()) {
+    report(tables.status());
+    return Status();
+  }
+  for (TableDef& def : *tables) {
+    Result<Table> table = Table::Open(&pages, std::move(def));
+    Status s = table.ok() ? table->CheckTable() : table.status();
+    if (!s.ok()) report(s);
+  }
+  Result<std::vector<PageNo>> roots = catalog->TreeRoots();
+  Status s = roots.ok() ? CheckPageSpace(&pages, *roots) : roots.status();
+  if (!s.ok()) report(s);
+  return Status();
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Database::Check() {
+  if (rep_ == nullptr) return EmptyHandle();
+  std::vector<std::string> problems;
+  FORKDB_ASSIGN_OR_RETURN(cow::CheckReport report, rep_->store->Check());
+  for (const cow::CheckProblem& p : report.problems)
+    problems.push_back(p.message);
+  // Damaged blocks would make every fork above them fail the same way.
+  if (!problems.empty()) return problems;
+  for (const cow::ForkInfo& fork : rep_->store->ListForks())
+    FORKDB_RETURN_IF_ERROR(CheckFork(rep_, fork, &problems));
+  return problems;
+}
+
+// ---------------------------------------------------------------- Reader
+
+Result<std::optional<Row>> Reader::Get(std::string_view table,
+                                       const Row& key) const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(Table * t, view_->FindTable(table));
+  return t->Get(key);
+}
+
+struct Cursor::Rep {
+  Rep(std::shared_ptr<Reader::View> v, Table t)
+      : view(std::move(v)), table(std::move(t)) {}
+  std::shared_ptr<Reader::View> view;  // keeps the pages alive
+  Table table;                         // the cursor points at it: never moves
+  std::unique_ptr<TableCursor> cursor;
+  Status status;
+};
+
+Result<Cursor> Reader::Scan(std::string_view table,
+                            const ScanRange& range) const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(Table * t, view_->FindTable(table));
+  auto rep = std::make_unique<Cursor::Rep>(view_, *t);
+  FORKDB_ASSIGN_OR_RETURN(
+      rep->cursor, rep->table.Scan(range.lo, range.hi,
+                                   range.reverse ? ScanDirection::kBackward
+                                                 : ScanDirection::kForward));
+  return Cursor(std::move(rep));
+}
+
+Result<std::vector<Row>> Reader::IndexLookup(std::string_view table,
+                                             std::string_view index,
+                                             const Row& prefix) const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(Table * t, view_->FindTable(table));
+  return t->IndexScan(index, prefix);
+}
+
+Result<TableDef> Reader::GetTable(std::string_view table) const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(Table * t, view_->FindTable(table));
+  return t->def();
+}
+
+Result<std::vector<TableDef>> Reader::ListTables() const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_RETURN_IF_ERROR(view_->Usable());
+  FORKDB_ASSIGN_OR_RETURN(Catalog * cat, view_->catalog());
+  return cat->ListTables();
+}
+
+Result<uint64_t> Reader::SchemaVersion() const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_RETURN_IF_ERROR(view_->Usable());
+  FORKDB_ASSIGN_OR_RETURN(Catalog * cat, view_->catalog());
+  return cat->SchemaVersion();
+}
+
+// ---------------------------------------------------------------- Snapshot
+
+const std::string& Snapshot::fork() const { return view_->fork; }
+
+uint64_t Snapshot::commit_seq() const {
+  return static_cast<const SnapshotView*>(view_.get())->snap->commit_seq();
+}
+
+// ---------------------------------------------------------------- Cursor
+
+Cursor::Cursor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Cursor::Cursor(Cursor&&) noexcept = default;
+Cursor& Cursor::operator=(Cursor&&) noexcept = default;
+Cursor::~Cursor() = default;
+
+bool Cursor::Valid() const {
+  return rep_ != nullptr && rep_->status.ok() && rep_->cursor->Valid();
+}
+
+const Row& Cursor::row() const { return rep_->cursor->row(); }
+
+Status Cursor::Next() {
+  if (rep_ == nullptr) return EmptyHandle();
+  if (!rep_->status.ok()) return rep_->status;
+  if (Status s = rep_->view->Usable(); !s.ok()) {
+    rep_->status = s;
+    return s;
+  }
+  rep_->status = rep_->cursor->Next();
+  return rep_->status;
+}
+
+Status Cursor::status() const {
+  return rep_ == nullptr ? Status() : rep_->status;
+}
+
+// ---------------------------------------------------------------- Transaction
+
+Transaction& Transaction::operator=(Transaction&& other) {
+  if (this != &other) {
+    Rollback();
+    view_ = std::move(other.view_);
+  }
+  return *this;
+}
+
+Transaction::~Transaction() { Rollback(); }
+
+bool Transaction::active() const {
+  return view_ != nullptr && AsTxn(view_)->active;
+}
+
+const std::string& Transaction::fork() const { return view_->fork; }
+
+namespace {
+
+Status Writable(const std::shared_ptr<Reader::View>& view) {
+  if (view == nullptr) return EmptyHandle();
+  return view->Usable();
+}
+
+}  // namespace
+
+Result<Row> Transaction::Insert(std::string_view table, const Row& row) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  FORKDB_ASSIGN_OR_RETURN(Table * t, v->FindTable(table));
+  if (!v->capturing()) return t->Insert(row);
+  Row stored;
+  FORKDB_ASSIGN_OR_RETURN(Row key, t->Insert(row, &stored));
+  v->Record(RowChange{RowChange::Kind::kInsert, t->def().name, t->def().id, key,
+                      std::nullopt, std::move(stored)});
+  return key;
+}
+
+Status Transaction::Update(std::string_view table, const Row& key,
+                           const Row& row) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  FORKDB_ASSIGN_OR_RETURN(Table * t, v->FindTable(table));
+  if (!v->capturing()) return t->Update(key, row);
+  Row before, after;
+  FORKDB_RETURN_IF_ERROR(t->Update(key, row, &before, &after));
+  v->Record(RowChange{RowChange::Kind::kUpdate, t->def().name, t->def().id, key,
+                      std::move(before), std::move(after)});
+  return Status();
+}
+
+Status Transaction::Delete(std::string_view table, const Row& key) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  FORKDB_ASSIGN_OR_RETURN(Table * t, v->FindTable(table));
+  if (!v->capturing()) return t->Delete(key);
+  Row before;
+  FORKDB_RETURN_IF_ERROR(t->Delete(key, &before));
+  v->Record(RowChange{RowChange::Kind::kDelete, t->def().name, t->def().id, key,
+                      std::move(before), std::nullopt});
+  return Status();
+}
+
+namespace {
+
+// Runs one schema change `fn(catalog)` atomically, records it (with the
+// table's definition before and after, read by `table_of` from the catalog
+// around the change) and drops the view's caches, success or not.
+template <typename Fn>
+Status SchemaStep(TransactionView* v, SchemaChange::Kind kind,
+                  std::string object, std::string before_table, Fn&& fn) {
+  FORKDB_RETURN_IF_ERROR(v->Usable());
+  FORKDB_ASSIGN_OR_RETURN(Catalog * cat, v->catalog());
+  SchemaChange change{kind, std::move(object), std::nullopt, std::nullopt};
+  std::string after_table = before_table;
+  Status s = InSavepoint(v->txn.get(), [&]() -> Status {
+    if (v->capturing() && !before_table.empty()) {
+      Result<TableDef> def = cat->GetTable(before_table);
+      if (def.ok()) change.before = std::move(*def);
+    }
+    FORKDB_RETURN_IF_ERROR(fn(cat, &after_table));
+    if (v->capturing() && !after_table.empty()) {
+      Result<TableDef> def = cat->GetTable(after_table);
+      if (def.ok()) change.after = std::move(*def);
+    }
+    return Status();
+  });
+  v->Invalidate();
+  if (!s.ok()) return s;
+  v->Record(std::move(change));
+  return Status();
+}
+
+// The table holding the index, or NotFound.
+Result<std::string> TableOfIndex(Catalog* cat, std::string_view index) {
+  FORKDB_ASSIGN_OR_RETURN(std::vector<TableDef> tables, cat->ListTables());
+  for (const TableDef& t : tables)
+    if (t.FindIndex(index) != nullptr) return t.name;
+  return Status::NotFound("no index named ", index);
+}
+
+}  // namespace
+
+Result<TableDef> Transaction::CreateTable(const TableSpec& spec) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TableDef created;
+  FORKDB_RETURN_IF_ERROR(
+      SchemaStep(AsTxn(view_), SchemaChange::Kind::kCreateTable, spec.name, "",
+                 [&](Catalog* cat, std::string* after) -> Status {
+                   FORKDB_ASSIGN_OR_RETURN(created, cat->CreateTable(spec));
+                   *after = created.name;
+                   return Status();
+                 }));
+  return created;
+}
+
+Status Transaction::DropTable(std::string_view table) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  return SchemaStep(AsTxn(view_), SchemaChange::Kind::kDropTable,
+                    std::string(table), std::string(table),
+                    [&](Catalog* cat, std::string* after) -> Status {
+                      after->clear();
+                      return cat->DropTable(table);
+                    });
+}
+
+Result<IndexDef> Transaction::CreateIndex(
+    std::string_view table, std::string_view index,
+    const std::vector<std::string>& columns, bool unique) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  IndexDef created;
+  FORKDB_RETURN_IF_ERROR(SchemaStep(
+      v, SchemaChange::Kind::kCreateIndex, std::string(index),
+      std::string(table), [&](Catalog* cat, std::string*) -> Status {
+        FORKDB_ASSIGN_OR_RETURN(
+            created, cat->CreateIndex(table, index, columns, unique));
+        FORKDB_ASSIGN_OR_RETURN(TableDef def, cat->GetTable(table));
+        def.indexes.pop_back();  // the backfill adds it to the handle
+        FORKDB_ASSIGN_OR_RETURN(
+            Table t, Table::Open(&v->txn_pages, v->txn.get(), cat, def));
+        return t.BackfillIndex(created);
+      }));
+  return created;
+}
+
+Status Transaction::DropIndex(std::string_view index) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  FORKDB_ASSIGN_OR_RETURN(Catalog * cat, v->catalog());
+  FORKDB_ASSIGN_OR_RETURN(std::string table, TableOfIndex(cat, index));
+  return SchemaStep(
+      v, SchemaChange::Kind::kDropIndex, std::string(index), table,
+      [&](Catalog* c, std::string*) -> Status { return c->DropIndex(index); });
+}
+
+Status Transaction::RenameTable(std::string_view from, std::string_view to) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  return SchemaStep(AsTxn(view_), SchemaChange::Kind::kRenameTable,
+                    std::string(from), std::string(from),
+                    [&](Catalog* cat, std::string* after) -> Status {
+                      *after = std::string(to);
+                      return cat->RenameTable(from, to);
+                    });
+}
+
+Result<ColumnDef> Transaction::AddColumn(std::string_view table,
+                                         const ColumnDef& column) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  ColumnDef added;
+  FORKDB_RETURN_IF_ERROR(SchemaStep(
+      AsTxn(view_), SchemaChange::Kind::kAlterTable, std::string(table),
+      std::string(table), [&](Catalog* cat, std::string*) -> Status {
+        FORKDB_ASSIGN_OR_RETURN(added, cat->AddColumn(table, column));
+        return Status();
+      }));
+  return added;
+}
+
+Status Transaction::DropColumn(std::string_view table,
+                               std::string_view column) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  return SchemaStep(AsTxn(view_), SchemaChange::Kind::kAlterTable,
+                    std::string(table), std::string(table),
+                    [&](Catalog* cat, std::string*) -> Status {
+                      return cat->DropColumn(table, column);
+                    });
+}
+
+Status Transaction::RenameColumn(std::string_view table, std::string_view from,
+                                 std::string_view to) {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  return SchemaStep(AsTxn(view_), SchemaChange::Kind::kAlterTable,
+                    std::string(table), std::string(table),
+                    [&](Catalog* cat, std::string*) -> Status {
+                      return cat->RenameColumn(table, from, to);
+                    });
+}
+
+Status Transaction::Savepoint() {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  FORKDB_RETURN_IF_ERROR(v->txn->Savepoint());
+  v->marks.push_back(v->changes.changes.size());
+  return Status();
+}
+
+Status Transaction::RollbackToSavepoint() {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  if (v->marks.empty()) return Status::InvalidArgument("no open savepoint");
+  FORKDB_RETURN_IF_ERROR(v->txn->RollbackToSavepoint());
+  v->changes.changes.resize(v->marks.back());
+  v->marks.pop_back();
+  v->Invalidate();
+  return Status();
+}
+
+Status Transaction::ReleaseSavepoint() {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  if (v->marks.empty()) return Status::InvalidArgument("no open savepoint");
+  FORKDB_RETURN_IF_ERROR(v->txn->ReleaseSavepoint());
+  v->marks.pop_back();
+  return Status();
+}
+
+const ChangeSet& Transaction::changes() const {
+  static const ChangeSet kNone;
+  return view_ == nullptr ? kNone : AsTxn(view_)->changes;
+}
+
+Status Transaction::Commit() {
+  FORKDB_RETURN_IF_ERROR(Writable(view_));
+  TransactionView* v = AsTxn(view_);
+  if (v->hook != nullptr && !v->changes.empty()) {
+    Result<cow::ForkInfo> info = v->db->store->GetFork(v->changes.fork_id);
+    if (!info.ok()) {
+      v->End();
+      return info.status().WithContext("commit");
+    }
+    v->changes.commit_seq = info->commit_seq + 1;
+    CommitContext context(v->txn.get(), &v->txn_pages);
+    Status s = (*v->hook)(v->changes, context);
+    if (!s.ok()) {
+      v->End();
+      return s.WithContext("commit hook");
+    }
+  }
+  Status s = v->txn->Commit();
+  v->End();
+  return s;
+}
+
+void Transaction::Rollback() {
+  if (view_ == nullptr) return;
+  TransactionView* v = AsTxn(view_);
+  if (v->active) v->End();  // destroying the cow transaction aborts it
+}
+
+}  // namespace forkdb::engine

@@ -1,0 +1,347 @@
+// The public C++ API of forkdb: a database of forks, each a full database of
+// tables that can be written on its own; forks are made in O(1) and share
+// every page they have not written (DESIGN.md, "engine").
+//
+//   auto db = forkdb::engine::Database::Open();        // in memory
+//   // or Database::Open("/var/lib/app/db", options);   // durable (RocksDB)
+//   auto txn = db->Begin("main");
+//   txn->CreateTable({"t", {{.name = "id"}, {.name = "v", .type = kText}},
+//                     {"id"}});
+//   txn->Insert("t", {Value::Integer(1), Value::Text("one")});
+//   txn->Commit();
+//   db->CreateFork("test1", "main");                   // O(1)
+//
+// Every call returns a Status or Result; nothing is thrown across the API.
+// Every call is atomic: an error leaves the database and the transaction as
+// they were before the call.
+//
+// Handles. Database, Transaction, Snapshot and Cursor are handles on shared
+// state: they may be destroyed in any order (a Transaction outliving its
+// Database keeps the store open until it ends). A moved-from handle is empty
+// and may only be destroyed or assigned to.
+//
+// Threads. Database methods may be called from any thread. A Transaction,
+// Snapshot or Cursor is used by one thread at a time; different ones may be
+// used by different threads. Per fork there is one writer at a time (Begin()
+// on a fork with an open transaction is Busy, without waiting) and any number
+// of snapshot readers, which never block the writer; forks are written in
+// parallel.
+//
+// Forks. A new database holds one fork, "main". CreateFork() makes a fork of a
+// fork's committed state or of a snapshot; it records the parent, the fork
+// point (the parent's commit count) and pins a base snapshot, the parent's
+// state at the fork point, which is the common ancestor that divergence
+// detection uses. Drop rules: a fork with an open transaction cannot be
+// dropped (Busy); a fork that has a parent and live children cannot be
+// dropped either (its base links them to the rest of the tree: drop the
+// children first); a fork with no parent (main) can be, and its children live
+// on with their own state and base, their parent shown as dropped. Open
+// snapshots of a dropped fork stay readable until released.
+#ifndef FORKDB_DATABASE_H_
+#define FORKDB_DATABASE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "forkdb/schema.h"
+#include "forkdb/status.h"
+#include "forkdb/value.h"
+
+namespace forkdb::engine {
+
+inline constexpr std::string_view kMainFork = "main";
+
+struct Options {
+  // Durable databases: fsync every commit (false: a crash may lose the last
+  // commits, never corrupt the database).
+  bool sync = true;
+  // Durable databases: bytes of decoded pages kept in memory.
+  size_t cache_bytes = size_t{64} << 20;
+  // Page size for a new database (a power of two, 512..65536); an existing
+  // one keeps its own.
+  uint32_t page_size = 4096;
+  // Durable databases: create the database if the path holds none.
+  bool create_if_missing = true;
+};
+
+struct ForkOptions {
+  bool read_only = false;
+};
+
+struct ForkInfo {
+  std::string name;
+  uint64_t id = 0;
+  // The fork it was made from; empty for a fork made from nothing (main).
+  std::string parent;
+  uint64_t parent_id = 0;
+  bool parent_dropped = false;
+  uint64_t created_unix_us = 0;
+  bool read_only = false;
+  uint64_t commit_seq = 0;  // commits made on this fork
+  uint64_t fork_point = 0;  // the parent's commit_seq at the fork point
+};
+
+// What a fork holds, in pages. `own_pages` is what dropping it would free;
+// `shared_pages` are held by other forks or snapshots too.
+struct ForkSpace {
+  uint64_t own_pages = 0;
+  uint64_t shared_pages = 0;
+  uint64_t page_size = 0;
+};
+
+// One row written by a transaction. `key` is the primary key the row had
+// before the change (after it, for an insert; the hidden row id as one INTEGER
+// for a table without one; an update that moves the row to a new key has the
+// new key in `after`); `before` is absent for an insert, `after` for a
+// delete. Images hold every column, in declaration
+// order of the table's schema at the time of the change.
+struct RowChange {
+  enum class Kind { kInsert, kUpdate, kDelete };
+  Kind kind = Kind::kInsert;
+  std::string table;
+  uint32_t table_id = 0;
+  Row key;
+  std::optional<Row> before;
+  std::optional<Row> after;
+};
+
+// One schema change. `before`/`after` are the table's definition around the
+// change (absent before a create and after a drop). `object` names what
+// changed: the table, or the index for index changes.
+struct SchemaChange {
+  enum class Kind {
+    kCreateTable,
+    kDropTable,
+    kCreateIndex,
+    kDropIndex,
+    kRenameTable,
+    kAlterTable,  // column added, dropped, renamed or retyped
+  };
+  Kind kind = Kind::kCreateTable;
+  std::string object;
+  std::optional<TableDef> before;
+  std::optional<TableDef> after;
+};
+
+using Change = std::variant<RowChange, SchemaChange>;
+
+// Everything one transaction changed, in the order it happened.
+struct ChangeSet {
+  std::string fork;
+  uint64_t fork_id = 0;
+  uint64_t commit_seq = 0;  // the fork's commit count once this commit lands
+  std::vector<Change> changes;
+  bool empty() const { return changes.empty(); }
+};
+
+class CommitContext;  // engine/commit_hook.h: access to the commit's pages
+
+// Called by Commit() of every transaction that changed something, before its
+// pages are published and inside the same atomic commit: whatever the hook
+// writes through the context lands with the data or not at all. An error from
+// the hook aborts the commit, which then changes nothing and returns it.
+using CommitHook =
+    std::function<Status(const ChangeSet& changes, CommitContext& context)>;
+
+// Bounds of a scan over primary keys: [lo, hi), either optional; a bound may
+// be a prefix of a composite key.
+struct ScanRange {
+  std::optional<Row> lo;
+  std::optional<Row> hi;
+  bool reverse = false;
+};
+
+class Cursor;
+class Snapshot;
+class Transaction;
+
+class Database {
+ public:
+  // An in-memory database (no files).
+  static Result<Database> Open(const Options& options = {});
+  // A durable database at `path` (a directory); an empty path opens an
+  // in-memory one. NotFound if there is none and !create_if_missing;
+  // Corruption or InvalidArgument if the path holds something else.
+  static Result<Database> Open(const std::string& path,
+                               const Options& options = {});
+
+  Database() = default;  // empty handle
+  bool valid() const { return rep_ != nullptr; }
+  bool durable() const;
+  uint32_t page_size() const;
+
+  // Forks (the header comment has the rules). Names are 1-64 characters of
+  // [A-Za-z0-9_.-]. O(1) in database size; a drop also pays for the pages it
+  // frees.
+  Result<ForkInfo> CreateFork(std::string_view name, std::string_view from,
+                              const ForkOptions& options = {});
+  Result<ForkInfo> CreateFork(std::string_view name, const Snapshot& at,
+                              const ForkOptions& options = {});
+  Status DropFork(std::string_view name);
+  Result<ForkInfo> GetFork(std::string_view name) const;
+  std::vector<ForkInfo> ListForks() const;  // by id: creation order
+  // O(pages the fork owns), cached while nothing is written.
+  Result<ForkSpace> Space(std::string_view fork) const;
+
+  // A read-write transaction on the fork: Busy if it has one open,
+  // InvalidArgument if it is read-only, NotFound if there is no such fork.
+  Result<Transaction> Begin(std::string_view fork);
+  // The fork's committed state, O(1); it stays as it is while others write.
+  Result<Snapshot> GetSnapshot(std::string_view fork);
+  // The fork's base: its parent's state at the fork point. NotFound for a
+  // fork without a parent.
+  Result<Snapshot> GetBaseSnapshot(std::string_view fork);
+
+  // Replaces the commit hook (none by default; an empty function removes
+  // it). Transactions begun after the call use the new hook and record their
+  // changes; those begun before keep what they had. A transaction records
+  // row images only while a hook is set, so the hook costs nothing unset.
+  void SetCommitHook(CommitHook hook);
+
+  // The integrity check: every page's checksum and reference count, and per
+  // fork the catalog, every table's B+tree and index (key order, separators,
+  // fill, no orphan pages, index entries equal to rows). Returns the list of
+  // problems (empty: healthy). O(database size).
+  Result<std::vector<std::string>> Check();
+
+  struct Rep;
+
+ private:
+  explicit Database(std::shared_ptr<Rep> rep) : rep_(std::move(rep)) {}
+  std::shared_ptr<Rep> rep_;
+};
+
+// Reads of one consistent state: a snapshot's, or a transaction's own.
+// Tables are named case-insensitively. Keys are the primary key's values in
+// key column order (the hidden row id as one INTEGER).
+class Reader {
+ public:
+  virtual ~Reader() = default;
+
+  // NotFound for an unknown table; InvalidArgument for a key of the wrong
+  // arity. O(height).
+  Result<std::optional<Row>> Get(std::string_view table, const Row& key) const;
+  // The rows in the range, in key order (reversed if asked).
+  Result<Cursor> Scan(std::string_view table,
+                      const ScanRange& range = {}) const;
+  // The rows whose leading index columns equal `prefix`, in index order.
+  Result<std::vector<Row>> IndexLookup(std::string_view table,
+                                       std::string_view index,
+                                       const Row& prefix) const;
+  Result<TableDef> GetTable(std::string_view table) const;
+  Result<std::vector<TableDef>> ListTables() const;  // by folded name
+  Result<uint64_t> SchemaVersion() const;
+
+  struct View;  // the state a Reader reads
+
+ protected:
+  Reader() = default;
+  explicit Reader(std::shared_ptr<View> view) : view_(std::move(view)) {}
+  Reader(Reader&&) = default;
+  Reader& operator=(Reader&&) = default;
+  std::shared_ptr<View> view_;
+};
+
+class Snapshot final : public Reader {
+ public:
+  Snapshot() = default;
+  Snapshot(Snapshot&&) = default;
+  Snapshot& operator=(Snapshot&&) = default;
+  bool valid() const { return view_ != nullptr; }
+  const std::string& fork() const;
+  uint64_t commit_seq() const;  // the fork's commits this state includes
+
+ private:
+  friend class Database;
+  explicit Snapshot(std::shared_ptr<View> view) : Reader(std::move(view)) {}
+};
+
+class Transaction final : public Reader {
+ public:
+  Transaction() = default;
+  Transaction(Transaction&&) = default;
+  Transaction& operator=(Transaction&&);
+  ~Transaction() override;  // rolls back if still open
+  bool valid() const { return view_ != nullptr; }
+  bool active() const;
+  const std::string& fork() const;
+
+  // Rows. Values must be NULL (unless NOT NULL) or of their column's type
+  // (an INTEGER goes into a REAL column, 0/1 into a BOOLEAN one); rows list
+  // every column in declaration order. InvalidArgument for a type error, a
+  // NULL in a NOT NULL column, a duplicate key or a unique index violation.
+  // Insert returns the row's key. Update may change the key (the row moves).
+  // Update and Delete are NotFound without a row at `key`.
+  Result<Row> Insert(std::string_view table, const Row& row);
+  Status Update(std::string_view table, const Row& key, const Row& row);
+  Status Delete(std::string_view table, const Row& key);
+
+  // Schema. See forkdb/schema.h; CreateIndex fills the index from the rows
+  // (InvalidArgument, nothing changed, if a unique index would not hold).
+  Result<TableDef> CreateTable(const TableSpec& spec);
+  Status DropTable(std::string_view table);
+  Result<IndexDef> CreateIndex(std::string_view table, std::string_view index,
+                               const std::vector<std::string>& columns,
+                               bool unique);
+  Status DropIndex(std::string_view index);
+  Status RenameTable(std::string_view from, std::string_view to);
+  Result<ColumnDef> AddColumn(std::string_view table, const ColumnDef& column);
+  Status DropColumn(std::string_view table, std::string_view column);
+  Status RenameColumn(std::string_view table, std::string_view from,
+                      std::string_view to);
+
+  // Nested savepoints: RollbackToSavepoint undoes everything since the
+  // matching Savepoint() and removes it; ReleaseSavepoint keeps the changes.
+  // InvalidArgument without an open savepoint.
+  Status Savepoint();
+  Status RollbackToSavepoint();
+  Status ReleaseSavepoint();
+
+  // The changes recorded so far: only while a commit hook is set (see
+  // Database::SetCommitHook), otherwise always empty.
+  const ChangeSet& changes() const;
+
+  // Publishes every change atomically (with the hook's writes); the
+  // transaction ends either way, and on error nothing was published.
+  Status Commit();
+  // Throws every change away; the transaction ends. Idempotent.
+  void Rollback();
+
+ private:
+  friend class Database;
+  explicit Transaction(std::shared_ptr<View> view) : Reader(std::move(view)) {}
+};
+
+// The rows of a scan. Valid() is false at the end; a failed Next() leaves
+// the cursor invalid with status() set. A transaction's cursor must not be
+// used after the transaction writes.
+class Cursor {
+ public:
+  Cursor() = default;
+  Cursor(Cursor&&) noexcept;
+  Cursor& operator=(Cursor&&) noexcept;
+  ~Cursor();
+
+  bool Valid() const;
+  const Row& row() const;  // REQUIRES: Valid()
+  Status Next();
+  Status status() const;
+
+  struct Rep;
+
+ private:
+  friend class Reader;
+  explicit Cursor(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace forkdb::engine
+
+#endif  // FORKDB_DATABASE_H_

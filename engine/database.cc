@@ -25,6 +25,7 @@
 #include "cow/store.h"
 #include "engine/btree.h"
 #include "engine/catalog.h"
+#include "engine/check.h"
 #include "engine/commit_hook.h"
 #include "engine/savepoint.h"
 #include "engine/table.h"
@@ -363,46 +364,6 @@ void Database::SetCommitHook(CommitHook hook) {
   }
 }
 
-namespace {
-
-// Appends what is wrong with one fork's tables to *problems.
-Status CheckFork(const std::shared_ptr<Database::Rep>& rep,
-                 const cow::ForkInfo& fork,
-                 std::vector<std::string>* problems) {
-  FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<cow::Snapshot> snap,
-                          rep->store->OpenSnapshot(fork.name));
-  SnapshotPages pages(snap.get(), rep->store->block_size());
-  auto report = [&](const Status& s) {
-    problems->push_back("fork " + fork.name + ": " + s.ToString());
-  };
-  Result<Catalog> catalog = Catalog::Open(&pages);
-  if (!catalog.ok()) {
-    report(catalog.status());
-    return Status();
-  }
-  if (catalog->root() == 0) return Status();  // nothing written yet
-  if (Status s = catalog->Check(); !s.ok()) {
-    report(s);
-    return Status();
-  }
-  Result<std::vector<TableDef>> tables = catalog->ListTables();
-  if (!tables.ok()) {
-    report(tables.status());
-    return Status();
-  }
-  for (TableDef& def : *tables) {
-    Result<Table> table = Table::Open(&pages, std::move(def));
-    Status s = table.ok() ? table->CheckTable() : table.status();
-    if (!s.ok()) report(s);
-  }
-  Result<std::vector<PageNo>> roots = catalog->TreeRoots();
-  Status s = roots.ok() ? CheckPageSpace(&pages, *roots) : roots.status();
-  if (!s.ok()) report(s);
-  return Status();
-}
-
-}  // namespace
-
 Result<std::vector<std::string>> Database::Check() {
   if (rep_ == nullptr) return EmptyHandle();
   std::vector<std::string> problems;
@@ -412,7 +373,7 @@ Result<std::vector<std::string>> Database::Check() {
   // Damaged blocks would make every fork above them fail the same way.
   if (!problems.empty()) return problems;
   for (const cow::ForkInfo& fork : rep_->store->ListForks())
-    FORKDB_RETURN_IF_ERROR(CheckFork(rep_, fork, &problems));
+    FORKDB_RETURN_IF_ERROR(CheckForkTables(rep_->store.get(), fork, &problems));
   return problems;
 }
 

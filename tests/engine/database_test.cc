@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "engine/btree.h"
+#include "engine/catalog.h"
 #include "engine/commit_hook.h"
+#include "tests/cow/forkdb_tool.h"
 #include "tests/cow/test_util.h"
 #include "tests/engine/test_util.h"
 
@@ -379,6 +381,60 @@ INSTANTIATE_TEST_SUITE_P(Backends, DatabaseTest,
                                       ? "Memory"
                                       : "RocksDB";
                          });
+
+// A table whose index lost an entry (written with valid checksums, so only
+// the engine's check can see it) is reported by Database::Check() and by
+// `forkdb check`, naming the fork, table and index.
+TEST(DatabaseCheckTest, FindsAnIndexThatDisagreesWithItsTable) {
+  cow::ScratchDir dir;
+  {
+    ENGINE_ASSERT_OK_AND_ASSIGN(Database db, Database::Open(dir.path()));
+    ENGINE_ASSERT_OK_AND_ASSIGN(Transaction txn, db.Begin("main"));
+    ENGINE_ASSERT_OK(txn.CreateTable(KV()));
+    for (int i = 0; i < 200; ++i)
+      ENGINE_ASSERT_OK(txn.Insert("kv", {I(i), T("v" + std::to_string(i))}));
+    ENGINE_ASSERT_OK(txn.CreateIndex("kv", "kv_v", {"v"}, false));
+    ENGINE_ASSERT_OK(txn.Commit());
+    ENGINE_ASSERT_OK_AND_ASSIGN(std::vector<std::string> problems, db.Check());
+    EXPECT_TRUE(problems.empty()) << problems.front();
+  }
+  cow::ToolRun clean =
+      cow::RunForkdbTool("check " + cow::ShellQuote(dir.path()));
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  {
+    // Behind the engine's back: drop the index tree's first entry.
+    cow::RocksDBOptions options;
+    options.block_size = 0;
+    ENGINE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<cow::Store> store,
+                                cow::Store::OpenRocksDB(dir.path(), options));
+    ENGINE_ASSERT_OK_AND_ASSIGN(std::unique_ptr<cow::Transaction> txn,
+                                store->Begin("main"));
+    TransactionPages pages(txn.get(), store->block_size());
+    ENGINE_ASSERT_OK_AND_ASSIGN(Catalog catalog,
+                                Catalog::Open(&pages, txn.get()));
+    ENGINE_ASSERT_OK_AND_ASSIGN(TableDef def, catalog.GetTable("kv"));
+    BTree index(&pages, def.indexes.at(0).root);
+    std::unique_ptr<BTreeCursor> cursor = index.NewCursor();
+    ENGINE_ASSERT_OK(cursor->SeekToFirst());
+    ASSERT_TRUE(cursor->Valid());
+    const std::string key(cursor->key());
+    cursor.reset();
+    ENGINE_ASSERT_OK(index.Delete(key));
+    ENGINE_ASSERT_OK(txn->Commit());
+  }
+  {
+    ENGINE_ASSERT_OK_AND_ASSIGN(Database db, Database::Open(dir.path()));
+    ENGINE_ASSERT_OK_AND_ASSIGN(std::vector<std::string> problems, db.Check());
+    ASSERT_EQ(problems.size(), 1u);
+    EXPECT_NE(problems[0].find("fork main"), std::string::npos) << problems[0];
+    EXPECT_NE(problems[0].find("kv_v"), std::string::npos) << problems[0];
+  }
+  cow::ToolRun damaged =
+      cow::RunForkdbTool("check " + cow::ShellQuote(dir.path()));
+  EXPECT_EQ(damaged.exit_code, 1) << damaged.output;
+  EXPECT_NE(damaged.output.find("kv_v"), std::string::npos) << damaged.output;
+  EXPECT_NE(damaged.output.find("PROBLEMS FOUND"), std::string::npos);
+}
 
 TEST(DatabaseOpenTest, BadArguments) {
   EXPECT_TRUE(Database::Open({.page_size = 1000}).status().IsInvalidArgument());

@@ -13,7 +13,7 @@ std::shared_ptr<BlockBuf> BlockBuf::Make(uint32_t size_bytes) {
 }
 
 std::shared_ptr<BlockBuf> BlockBuf::Copy(const BlockBuf& other) {
-  auto copy = std::make_shared<BlockBuf>(other.size());
+  auto copy = std::make_shared<BlockBuf>(other.size(), Uninitialized());
   std::memcpy(copy->mutable_data(), other.data(), other.size());
   copy->set_checksum(other.checksum());
   return copy;

@@ -37,6 +37,10 @@ class BlockBuf {
 
   explicit BlockBuf(uint32_t size_bytes)
       : size_(size_bytes), data_(new char[size_bytes]()) {}
+  // Uninitialized bytes, for a copy that overwrites them all.
+  struct Uninitialized {};
+  BlockBuf(uint32_t size_bytes, Uninitialized)
+      : size_(size_bytes), data_(new char[size_bytes]) {}
 
   uint32_t size() const { return size_; }
   const char* data() const { return data_.get(); }

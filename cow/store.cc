@@ -172,9 +172,9 @@ Result<std::unique_ptr<Store>> Store::OpenRocksDB(
     const std::string& path, const RocksDBOptions& options) {
   RocksDBOptions opts = options;
   if (opts.block_size == 0) {
-    // Take the block size from the store's meta record (the default for a new
-    // store).
-    opts.block_size = kBlockSizeDefault;
+    // Take the block size from the store's meta record (new_block_size for a
+    // store that has none yet).
+    opts.block_size = options.new_block_size;
     FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<RocksDBBlockStore> probe,
                             RocksDBBlockStore::Open(path, opts));
     FORKDB_ASSIGN_OR_RETURN(std::optional<std::string> meta,
@@ -736,6 +736,35 @@ Result<BlockRef> Snapshot::ReadPage(PageNo page) const {
   return store_->ReadPageAt(root_, page);
 }
 
+Result<BlockRef> Snapshot::ReadPage(PageNo page, PageMapCache* cache) const {
+  if (released_) return Status::InvalidArgument("snapshot already released");
+  const int bits = Log2(store_->fanout());
+  if (root_.block == kNullBlock ||
+      page >= (uint64_t{1} << (bits * root_.height))) {
+    return Status::NotFound("page ", page, " is not mapped");
+  }
+  BlockId id = root_.block;
+  for (uint32_t level = root_.height; level >= 1; --level) {
+    // Level < 64 and the prefix has at most 40 - bits bits: one key each.
+    const uint64_t key = ((page >> (bits * level)) << 6) | level;
+    const BlockBuf* node;
+    if (auto it = cache->nodes_.find(key); it != cache->nodes_.end()) {
+      node = it->second.get();
+    } else {
+      FORKDB_ASSIGN_OR_RETURN(BlockRef ref, store_->ReadReferenced(id));
+      node = ref.get();
+      if (cache->nodes_.size() < PageMapCache::kMaxNodes)
+        cache->nodes_.emplace(key, std::move(ref));
+      else
+        return store_->ReadPageAt(root_, page);  // full: uncached
+    }
+    id = node->child((page >> (bits * (level - 1))) & (store_->fanout() - 1));
+    if (id == kNullBlock)
+      return Status::NotFound("page ", page, " is not mapped");
+  }
+  return store_->ReadReferenced(id);
+}
+
 Result<BlockRef> Store::ReadPageAt(const Root& root, PageNo page) {
   const int bits = Log2(fanout());
   if (root.block == kNullBlock ||
@@ -893,12 +922,20 @@ Result<bool> Transaction::IsMapped(PageNo page) {
 BlockBuf* Transaction::Writable(BlockId id) {
   auto it = owned_.find(id);
   if (it == owned_.end()) return nullptr;
-  if (!savepoints_.empty() && it->second.gen <= savepoints_.back().gen) {
-    return nullptr;  // frozen: the innermost savepoint's tree holds it
-  }
+  SaveImage(id, &it->second);
   return it->second.block.get();
 }
-
+void Transaction::SaveImage(BlockId id, Owned* owned) {
+  if (savepoints_.empty()) return;
+  SavepointState& mark = savepoints_.back();
+  if (owned->gen > mark.gen) return;  // made since the mark: rollback frees it
+  if (owned->imaged == mark.gen) return;
+  const uint32_t size = store_->block_size();
+  std::unique_ptr<char[]> image(new char[size]);
+  std::memcpy(image.get(), owned->block->data(), size);
+  mark.undo.emplace_back(id, std::move(image));
+  owned->imaged = mark.gen;
+}
 BlockId Transaction::AddOwned(std::shared_ptr<BlockBuf> block) {
   BlockId id = store_->AllocateBlockId();
   assert(owned_.count(id) == 0);
@@ -937,8 +974,6 @@ Result<BlockBuf*> Transaction::Own(BlockId* slot, bool is_node) {
     } else {
       ++work_.pages;
     }
-  } else if (auto it = owned_.find(id); it != owned_.end()) {
-    block = BlockBuf::Copy(*it->second.block);  // frozen by a savepoint
   } else {
     FORKDB_ASSIGN_OR_RETURN(BlockRef old, store_->ReadReferenced(id));
     block = BlockBuf::Copy(*old);  // shadow
@@ -952,7 +987,7 @@ Result<BlockBuf*> Transaction::Own(BlockId* slot, bool is_node) {
 
 Status Transaction::Savepoint() {
   if (done_) return Status::InvalidArgument("transaction already ended");
-  savepoints_.push_back(SavepointState{work_, gen_, {}});
+  savepoints_.push_back(SavepointState{work_, gen_, {}, {}});
   ++gen_;
   return Status();
 }
@@ -961,6 +996,15 @@ Status Transaction::RollbackToSavepoint() {
   if (done_) return Status::InvalidArgument("transaction already ended");
   if (savepoints_.empty()) return Status::InvalidArgument("no savepoint");
   const SavepointState& mark = savepoints_.back();
+  // Newest image first, so that the oldest, the bytes at the mark, wins.
+  // Blocks that existed at the mark stay owned until it goes (Supersede).
+  for (auto it = mark.undo.rbegin(); it != mark.undo.rend(); ++it) {
+    auto owned = owned_.find(it->first);
+    assert(owned != owned_.end());
+    std::memcpy(owned->second.block->mutable_data(), it->second.get(),
+                store_->block_size());
+    owned->second.imaged = kNoImage;
+  }
   std::vector<BlockId> since;
   for (const auto& [id, owned] : owned_) {
     if (owned.gen > mark.gen) since.push_back(id);
@@ -974,8 +1018,21 @@ Status Transaction::RollbackToSavepoint() {
 Status Transaction::ReleaseSavepoint() {
   if (done_) return Status::InvalidArgument("transaction already ended");
   if (savepoints_.empty()) return Status::InvalidArgument("no savepoint");
-  std::vector<BlockId> superseded = std::move(savepoints_.back().superseded);
+  SavepointState released = std::move(savepoints_.back());
   savepoints_.pop_back();
+  // The outer savepoint needs the images of the blocks that existed at its
+  // own mark; a later image of one it already has is harmless (the oldest
+  // wins on rollback).
+  for (auto& [id, image] : released.undo) {
+    auto owned = owned_.find(id);
+    assert(owned != owned_.end());
+    owned->second.imaged = kNoImage;
+    if (savepoints_.empty() || owned->second.gen > savepoints_.back().gen)
+      continue;
+    savepoints_.back().undo.emplace_back(id, std::move(image));
+    owned->second.imaged = savepoints_.back().gen;
+  }
+  std::vector<BlockId> superseded = std::move(released.superseded);
   // Each block left the tree after the released mark: an outer savepoint that
   // saw it keeps it; otherwise nothing can bring it back.
   for (BlockId id : superseded) Supersede(id);

@@ -112,6 +112,21 @@ struct CheckReport {
 
 class Store;
 
+// The page-map nodes one reader of a snapshot has walked, so that its next
+// walks find them without the backend: a committed node never changes while
+// a snapshot holds it. Keeps at most kMaxNodes. Not thread-safe: one per
+// reader, used with one snapshot only.
+class PageMapCache {
+ public:
+  static constexpr size_t kMaxNodes = size_t{1} << 16;
+  size_t size() const { return nodes_.size(); }
+
+ private:
+  friend class Snapshot;
+  // By level and the page-number prefix the node covers.
+  std::unordered_map<uint64_t, BlockRef> nodes_;
+};
+
 // A read-only view of one fork's committed state (or its base) at one moment.
 // O(1) to make; holds one reference on the root until destroyed.
 class Snapshot {
@@ -123,6 +138,9 @@ class Snapshot {
   // The page's bytes; NotFound if the page is not mapped; InvalidArgument after
   // Release(). O(height). Thread-safe, but not concurrently with Release().
   Result<BlockRef> ReadPage(PageNo page) const;
+  // The same through the caller's cache of page-map nodes: O(1) backend reads
+  // per page once the path is cached. `cache` must serve this snapshot only.
+  Result<BlockRef> ReadPage(PageNo page, PageMapCache* cache) const;
   // Drops the snapshot's reference now (and frees what only it held). Later
   // calls, and reads, return InvalidArgument. O(blocks freed).
   Status Release();
@@ -177,10 +195,13 @@ class Transaction {
   // error, not "unmapped".
   Result<bool> IsMapped(PageNo page);
 
-  // Savepoints nest. Savepoint() marks the transaction's state, O(1): blocks
-  // written before it are copied again on their next write. RollbackTo-
-  // Savepoint() returns to the innermost mark and removes it, freeing every
-  // block written since (O(blocks the transaction owns)); ReleaseSavepoint()
+  // Savepoints nest. Savepoint() marks the transaction's state, O(1): a block
+  // the transaction wrote before it keeps its place and is written in place
+  // after it, its bytes first saved once in the savepoint's undo log (one
+  // block copy, no new block or path). RollbackTo-
+  // Savepoint() returns to the innermost mark and removes it, restoring the
+  // saved bytes and freeing every block allocated since (O(blocks the
+  // transaction owns)); ReleaseSavepoint()
   // removes the innermost mark and keeps what was written since. Both return
   // InvalidArgument without a savepoint. The SQL layer makes each statement
   // atomic with them.
@@ -215,8 +236,8 @@ class Transaction {
   Result<BlockBuf*> Own(BlockId* slot, bool is_node);
   Status Grow(PageNo page);
   void ReleaseOwned();
-  // The block if this transaction may write it in place: it allocated it after
-  // the innermost savepoint. Null otherwise.
+  // The block if this transaction owns it (and may write it in place, its
+  // before-image saved for the innermost savepoint); null otherwise.
   BlockBuf* Writable(BlockId id);
   BlockId AddOwned(std::shared_ptr<BlockBuf> block);
   // `id` has left the current tree: free it, or keep it for the savepoint that
@@ -228,17 +249,27 @@ class Transaction {
   const ForkId fork_;
   const Root committed_;
   Root work_;
+  static constexpr uint64_t kNoImage = ~uint64_t{0};
   struct Owned {
     std::shared_ptr<BlockBuf> block;
     uint64_t gen;  // the savepoint generation that allocated it
+    // The generation of the savepoint whose undo log holds this block's
+    // bytes as they were at its mark; kNoImage if none does.
+    uint64_t imaged = kNoImage;
   };
   struct SavepointState {
-    Root work;                        // the tree at the mark
-    uint64_t gen;                     // blocks with gen <= this are frozen
-    std::vector<BlockId> superseded;  // frozen blocks that left the tree since
+    Root work;     // the tree at the mark
+    uint64_t gen;  // blocks with gen <= this existed at the mark
+    std::vector<BlockId> superseded;  // such blocks that left the tree since
+    // Before-images of such blocks, taken at their first write since the
+    // mark, oldest first (an id may appear twice; the oldest image wins).
+    std::vector<std::pair<BlockId, std::unique_ptr<char[]>>> undo;
   };
   std::unordered_map<BlockId, Owned> owned_;
   std::vector<SavepointState> savepoints_;
+  // Saves the block's bytes in the innermost savepoint's undo log if it
+  // existed at the mark and has no image there yet.
+  void SaveImage(BlockId id, Owned* owned);
   uint64_t gen_ = 0;
   bool done_ = false;
 };

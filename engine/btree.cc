@@ -161,90 +161,123 @@ std::string MakeLeafTail(const LeafValue& v) {
   return tail;
 }
 
-// Decodes a node page, trusting no byte: every length and offset is checked
-// before use, so bad bytes give Corruption, never a read outside the page.
-// `strict` (for the checker) also proves the cells tile [cell start, P).
-Status DecodeNode(const char* data, uint32_t page_size, PageNo page,
-                  bool strict, Node* out) {
+// A node page's header fields, checked (DecodeHeader).
+struct NodeHeader {
+  bool leaf = true;
+  uint16_t level = 0;
+  uint16_t count = 0;
+  uint32_t cell_start = 0;
+  PageNo right = 0;
+  PageNo child0 = 0;
+  // Bytes of cells and slots, given invariant 6's tiling of the cell area.
+  uint32_t ByteSize(uint32_t page_size) const {
+    return page_size - cell_start + 2u * count;
+  }
+};
+
+Status DecodeHeader(const char* data, uint32_t page_size, PageNo page,
+                    NodeHeader* h) {
   const uint8_t type = static_cast<uint8_t>(data[0]);
   if (type != kTypeLeaf && type != kTypeInternal) {
     return Status::Corruption("page ", page, ": type ", int{type},
                               " is not a B+tree node");
   }
-  out->page = page;
-  out->leaf = type == kTypeLeaf;
-  out->level = Load<uint16_t>(data + 2);
-  const uint16_t count = Load<uint16_t>(data + 4);
-  const uint32_t cell_start = Load<uint32_t>(data + 8);
-  out->right = Load<uint64_t>(data + 16);
-  out->child0 = Load<uint64_t>(data + 24);
-  if (out->leaf != (out->level == 0)) {
-    return Status::Corruption("page ", page, ": level ", out->level,
+  h->leaf = type == kTypeLeaf;
+  h->level = Load<uint16_t>(data + 2);
+  h->count = Load<uint16_t>(data + 4);
+  h->cell_start = Load<uint32_t>(data + 8);
+  h->right = Load<uint64_t>(data + 16);
+  h->child0 = Load<uint64_t>(data + 24);
+  if (h->leaf != (h->level == 0)) {
+    return Status::Corruption("page ", page, ": level ", h->level,
                               " does not match the page type");
   }
-  if (out->leaf ? out->child0 != 0 : (out->right != 0 || out->child0 == 0)) {
+  if (h->leaf ? h->child0 != 0 : (h->right != 0 || h->child0 == 0)) {
     return Status::Corruption("page ", page, ": bad sibling or child link");
   }
-  if (kNodeHeaderSize + uint64_t{count} * 2 > cell_start ||
-      cell_start > page_size) {
-    return Status::Corruption("page ", page, ": ", count,
+  if (kNodeHeaderSize + uint64_t{h->count} * 2 > h->cell_start ||
+      h->cell_start > page_size) {
+    return Status::Corruption("page ", page, ": ", h->count,
                               " cells do not fit before cell start ",
-                              cell_start);
+                              h->cell_start);
   }
-  out->cells.clear();
-  out->cells.reserve(count);
-  const uint32_t max_key = MaxKeySize(page_size);
-  const uint32_t max_inline = MaxInlineValueSize(page_size);
-  uint64_t total = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    const uint32_t off = Load<uint16_t>(data + kNodeHeaderSize + 2 * i);
-    if (off < cell_start || off + 2 > page_size) {
-      return Status::Corruption("page ", page, ": cell ", i, " offset ", off,
-                                " out of range");
-    }
-    const uint32_t key_size = Load<uint16_t>(data + off);
-    uint32_t end = off + 2 + key_size;
-    if (key_size > max_key || end > page_size) {
-      return Status::Corruption("page ", page, ": cell ", i, " key size ",
-                                key_size, " out of range");
-    }
-    Cell cell;
-    cell.key = std::string_view(data + off + 2, key_size);
-    uint32_t tail_size;
-    if (out->leaf) {
-      if (end + kLeafTailFixed > page_size) {
-        return Status::Corruption("page ", page, ": cell ", i, " truncated");
-      }
-      const uint8_t flags = static_cast<uint8_t>(data[end]);
-      const uint32_t value_size = Load<uint32_t>(data + end + 1);
-      if (flags == kFlagOverflow) {
-        if (value_size <= max_inline) {
-          return Status::Corruption("page ", page, ": cell ", i,
-                                    " overflows a value of only ", value_size,
-                                    " bytes");
-        }
-        tail_size = kLeafTailFixed + 8;
-      } else if (flags == 0) {
-        if (value_size > max_inline) {
-          return Status::Corruption("page ", page, ": cell ", i,
-                                    " inline value of ", value_size,
-                                    " bytes exceeds ", max_inline);
-        }
-        tail_size = kLeafTailFixed + value_size;
-      } else {
-        return Status::Corruption("page ", page, ": cell ", i, " flags ",
-                                  int{flags});
-      }
-    } else {
-      tail_size = 8;
-    }
-    if (end + uint64_t{tail_size} > page_size) {
+  return Status();
+}
+
+// Cell i of a node whose header decoded as `h`, checked before use: its
+// offset, key size and tail lie inside the page, and its flags and sizes are
+// well formed. Corruption naming the page and cell otherwise.
+Status DecodeCell(const char* data, uint32_t page_size, PageNo page,
+                  const NodeHeader& h, uint32_t i, Cell* cell) {
+  const uint32_t off = Load<uint16_t>(data + kNodeHeaderSize + 2 * i);
+  if (off < h.cell_start || off + 2 > page_size) {
+    return Status::Corruption("page ", page, ": cell ", i, " offset ", off,
+                              " out of range");
+  }
+  const uint32_t key_size = Load<uint16_t>(data + off);
+  const uint32_t end = off + 2 + key_size;
+  if (key_size > MaxKeySize(page_size) || end > page_size) {
+    return Status::Corruption("page ", page, ": cell ", i, " key size ",
+                              key_size, " out of range");
+  }
+  cell->key = std::string_view(data + off + 2, key_size);
+  uint32_t tail_size;
+  if (h.leaf) {
+    if (end + kLeafTailFixed > page_size) {
       return Status::Corruption("page ", page, ": cell ", i, " truncated");
     }
-    cell.tail = std::string_view(data + end, tail_size);
-    if (!out->leaf && Load<uint64_t>(cell.tail.data()) == 0) {
-      return Status::Corruption("page ", page, ": cell ", i, " child 0");
+    const uint8_t flags = static_cast<uint8_t>(data[end]);
+    const uint32_t value_size = Load<uint32_t>(data + end + 1);
+    const uint32_t max_inline = MaxInlineValueSize(page_size);
+    if (flags == kFlagOverflow) {
+      if (value_size <= max_inline) {
+        return Status::Corruption("page ", page, ": cell ", i,
+                                  " overflows a value of only ", value_size,
+                                  " bytes");
+      }
+      tail_size = kLeafTailFixed + 8;
+    } else if (flags == 0) {
+      if (value_size > max_inline) {
+        return Status::Corruption("page ", page, ": cell ", i,
+                                  " inline value of ", value_size,
+                                  " bytes exceeds ", max_inline);
+      }
+      tail_size = kLeafTailFixed + value_size;
+    } else {
+      return Status::Corruption("page ", page, ": cell ", i, " flags ",
+                                int{flags});
     }
+  } else {
+    tail_size = 8;
+  }
+  if (end + uint64_t{tail_size} > page_size) {
+    return Status::Corruption("page ", page, ": cell ", i, " truncated");
+  }
+  cell->tail = std::string_view(data + end, tail_size);
+  if (!h.leaf && Load<uint64_t>(cell->tail.data()) == 0) {
+    return Status::Corruption("page ", page, ": cell ", i, " child 0");
+  }
+  return Status();
+}
+
+// Decodes a node page, trusting no byte: every length and offset is checked
+// before use, so bad bytes give Corruption, never a read outside the page.
+// `strict` (for the checker) also proves the cells tile [cell start, P).
+Status DecodeNode(const char* data, uint32_t page_size, PageNo page,
+                  bool strict, Node* out) {
+  NodeHeader h;
+  FORKDB_RETURN_IF_ERROR(DecodeHeader(data, page_size, page, &h));
+  out->page = page;
+  out->leaf = h.leaf;
+  out->level = h.level;
+  out->right = h.right;
+  out->child0 = h.child0;
+  out->cells.clear();
+  out->cells.reserve(h.count);
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < h.count; ++i) {
+    Cell cell;
+    FORKDB_RETURN_IF_ERROR(DecodeCell(data, page_size, page, h, i, &cell));
     total += cell.size();
     out->cells.push_back(cell);
   }
@@ -256,7 +289,7 @@ Status DecodeNode(const char* data, uint32_t page_size, PageNo page,
       spans.emplace_back(off, off + c.size());
     }
     std::sort(spans.begin(), spans.end());
-    uint32_t at = cell_start;
+    uint32_t at = h.cell_start;
     for (const auto& [begin, end] : spans) {
       if (begin != at) {
         return Status::Corruption("page ", page, ": cells overlap or leave a ",
@@ -264,13 +297,59 @@ Status DecodeNode(const char* data, uint32_t page_size, PageNo page,
       }
       at = end;
     }
-    if (at != page_size || total != page_size - cell_start) {
+    if (at != page_size || total != page_size - h.cell_start) {
       return Status::Corruption("page ", page,
                                 ": cells do not fill the cell area");
     }
   }
   return Status();
 }
+
+// One node page searched in place: the header is checked once and only the
+// O(log n) cells a binary search touches are decoded (and checked), where
+// DecodeNode decodes them all. Point lookups and in-place leaf writes use it.
+struct NodeView {
+  const char* data = nullptr;
+  uint32_t page_size = 0;
+  PageNo page = 0;
+  NodeHeader h;
+
+  Status Open(const char* bytes, uint32_t size, PageNo page_no) {
+    data = bytes;
+    page_size = size;
+    page = page_no;
+    return DecodeHeader(data, page_size, page, &h);
+  }
+  Status CellAt(uint32_t i, Cell* cell) const {
+    assert(i < h.count);
+    return DecodeCell(data, page_size, page, h, i, cell);
+  }
+  // The first cell whose key is >= key (upper: > key).
+  Status Search(std::string_view key, bool upper, uint32_t* index) const {
+    uint32_t lo = 0, hi = h.count;
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi) / 2;
+      Cell cell;
+      FORKDB_RETURN_IF_ERROR(CellAt(mid, &cell));
+      const int cmp = cell.key.compare(key);
+      if (upper ? cmp <= 0 : cmp < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    *index = lo;
+    return Status();
+  }
+  // Internal node: the page of child slot c (0 = leftmost).
+  Result<PageNo> Child(uint32_t c) const {
+    assert(!h.leaf && c <= h.count);
+    if (c == 0) return h.child0;
+    Cell cell;
+    FORKDB_RETURN_IF_ERROR(CellAt(c - 1, &cell));
+    return Load<uint64_t>(cell.tail.data());
+  }
+};
 
 std::string EncodeNode(const Node& node, uint32_t page_size) {
   assert(node.ByteSize() <= UsableSize(page_size));
@@ -313,6 +392,51 @@ Status LoadNode(PageReader* pages, PageNo page, Node* out) {
   auto copy = std::make_shared<const std::string>(block->data(), block->size());
   out->holders.assign(1, copy);
   return DecodeNode(copy->data(), pages->page_size(), page, false, out);
+}
+
+// Where a key is or would go: the leaf page read in place, the first cell
+// >= key there, and whether that cell holds the key.
+struct LeafPosition {
+  cow::BlockRef block;  // keeps `view` and `cell` alive
+  NodeView view;
+  uint32_t index = 0;
+  bool found = false;
+  Cell cell;  // cell `index` when found
+};
+
+// Descends from `root` to the leaf for `key`, reading O(log n) cells per
+// level in place. O(height x log cells).
+Status FindLeaf(PageReader* pages, PageNo root, std::string_view key,
+                LeafPosition* pos) {
+  PageNo page = root;
+  int above = -1;  // the level of the node above
+  for (uint32_t depth = 0;; ++depth) {
+    if (depth >= kMaxHeight)
+      return Status::Corruption("tree at page ", root, ": deeper than ",
+                                kMaxHeight, " levels");
+    FORKDB_ASSIGN_OR_RETURN(pos->block, pages->ReadPage(page));
+    FORKDB_RETURN_IF_ERROR(CheckPageSize(pos->block, pages->page_size(), page));
+    FORKDB_RETURN_IF_ERROR(
+        pos->view.Open(pos->block->data(), pages->page_size(), page));
+    const NodeHeader& h = pos->view.h;
+    if (above >= 0 && h.level + 1 != above) {
+      return Status::Corruption("page ", page, ": level ", h.level,
+                                " under level ", above);
+    }
+    above = h.level;
+    if (h.leaf) {
+      FORKDB_RETURN_IF_ERROR(pos->view.Search(key, false, &pos->index));
+      pos->found = false;
+      if (pos->index < h.count) {
+        FORKDB_RETURN_IF_ERROR(pos->view.CellAt(pos->index, &pos->cell));
+        pos->found = pos->cell.key == key;
+      }
+      return Status();
+    }
+    uint32_t c;
+    FORKDB_RETURN_IF_ERROR(pos->view.Search(key, true, &c));
+    FORKDB_ASSIGN_OR_RETURN(page, pos->view.Child(c));
+  }
 }
 
 Status StoreNode(PageWriter* pages, const Node& node) {
@@ -507,6 +631,19 @@ Status PageWriter::SetRootSlot(int slot, PageNo root) {
     return Status::InvalidArgument("root ", root, " was never allocated");
   meta.roots[slot] = root;
   return WriteMeta(this, meta);
+}
+
+Result<cow::BlockRef> SnapshotPages::ReadPage(PageNo page) {
+  if (auto it = internal_nodes_.find(page); it != internal_nodes_.end())
+    return it->second;
+  FORKDB_ASSIGN_OR_RETURN(cow::BlockRef block,
+                          snapshot_->ReadPage(page, &map_cache_));
+  if (block->size() > 0 &&
+      static_cast<uint8_t>(block->data()[0]) == kTypeInternal &&
+      internal_nodes_.size() < kMaxCachedNodes) {
+    internal_nodes_.emplace(page, block);
+  }
+  return block;
 }
 
 Result<PageNo> PageWriter::AllocatePage() {
@@ -758,6 +895,136 @@ Status CheckKey(std::string_view key, uint32_t page_size) {
 
 }  // namespace
 
+namespace {
+
+// In-place leaf edits, for the common write that neither splits nor merges:
+// the leaf page is changed where it lies (Transaction::MutablePage), where
+// the general path decodes every node on the path and re-encodes the leaf.
+// Both keep the cells tiling [cell start, P) with no gap (invariant 6), so a
+// node's bytes are always ByteSize() of its header.
+
+// Removes the cell at `off` of `size` bytes from the cell area: the cells
+// below it move up, and the slots that pointed at them follow.
+void RemoveCellBytes(char* p, NodeHeader* h, uint32_t off, uint32_t size) {
+  std::memmove(p + h->cell_start + size, p + h->cell_start,
+               off - h->cell_start);
+  for (uint32_t j = 0; j < h->count; ++j) {
+    char* slot = p + kNodeHeaderSize + 2 * j;
+    const uint16_t at = Load<uint16_t>(slot);
+    if (at < off) Store<uint16_t>(slot, static_cast<uint16_t>(at + size));
+  }
+  h->cell_start += size;
+}
+
+// Writes a leaf cell at the bottom of the cell area and returns its offset.
+uint32_t AddLeafCell(char* p, NodeHeader* h, std::string_view key,
+                     std::string_view value) {
+  const uint32_t size = 2 + static_cast<uint32_t>(key.size()) + kLeafTailFixed +
+                        static_cast<uint32_t>(value.size());
+  h->cell_start -= size;
+  char* c = p + h->cell_start;
+  Store<uint16_t>(c, static_cast<uint16_t>(key.size()));
+  std::memcpy(c + 2, key.data(), key.size());
+  c += 2 + key.size();
+  c[0] = 0;  // inline
+  Store<uint32_t>(c + 1, static_cast<uint32_t>(value.size()));
+  std::memcpy(c + kLeafTailFixed, value.data(), value.size());
+  return h->cell_start;
+}
+
+void StoreHeaderCounts(char* p, const NodeHeader& h) {
+  Store<uint16_t>(p + 4, h.count);
+  Store<uint32_t>(p + 8, h.cell_start);
+}
+
+// The slot array's bytes [i, count) move one slot right (insert) or the
+// bytes [i + 1, count) one slot left (erase).
+void OpenSlot(char* p, uint32_t i, uint32_t count) {
+  char* at = p + kNodeHeaderSize + 2 * i;
+  std::memmove(at + 2, at, 2 * (count - i));
+}
+void CloseSlot(char* p, uint32_t i, uint32_t count) {
+  char* at = p + kNodeHeaderSize + 2 * i;
+  std::memmove(at, at + 2, 2 * (count - i - 1));
+}
+
+}  // namespace
+
+Result<bool> BTree::WriteInPlace(std::string_view key, std::string_view value,
+                                 PutMode mode, bool* replaced) {
+  const uint32_t page_size = writer_->page_size();
+  if (value.size() > MaxInlineValueSize(page_size)) return false;
+  LeafPosition pos;
+  FORKDB_RETURN_IF_ERROR(FindLeaf(writer_, root_, key, &pos));
+  if (pos.found && mode == PutMode::kInsert)
+    return Status::InvalidArgument("key exists");
+  if (pos.found && mode == PutMode::kInsertIfAbsent) {
+    *replaced = true;
+    return true;  // nothing to do
+  }
+  if (!pos.found && mode == PutMode::kUpdate)
+    return Status::NotFound("key not found");
+  NodeHeader h = pos.view.h;
+  const uint32_t new_size = 2 + static_cast<uint32_t>(key.size()) +
+                            kLeafTailFixed +
+                            static_cast<uint32_t>(value.size());
+  uint32_t old_size = 0;
+  if (pos.found) {
+    if (ParseLeafTail(pos.cell.tail).overflow) return false;  // a chain to free
+    old_size = static_cast<uint32_t>(2 + key.size() + pos.cell.tail.size());
+  }
+  const uint32_t after =
+      h.ByteSize(page_size) - old_size + new_size + (pos.found ? 0 : 2);
+  if (after > UsableSize(page_size)) return false;  // a split
+  if (pos.view.page != root_ && after < MinFill(page_size)) return false;
+  const uint32_t i = pos.index;
+  const PageNo page = pos.view.page;
+  pos = LeafPosition();  // drops the views: the page may now be copied
+  FORKDB_ASSIGN_OR_RETURN(char* p, writer_->MutablePage(page));
+  if (replaced != nullptr) *replaced = old_size != 0;
+  if (old_size != 0) {
+    const uint32_t off = Load<uint16_t>(p + kNodeHeaderSize + 2 * i);
+    if (old_size == new_size) {
+      // Same length: only the value bytes change.
+      std::memcpy(p + off + 2 + key.size() + kLeafTailFixed, value.data(),
+                  value.size());
+      return true;
+    }
+    RemoveCellBytes(p, &h, off, old_size);
+  } else {
+    OpenSlot(p, i, h.count);
+    ++h.count;
+  }
+  const uint32_t off = AddLeafCell(p, &h, key, value);
+  Store<uint16_t>(p + kNodeHeaderSize + 2 * i, static_cast<uint16_t>(off));
+  StoreHeaderCounts(p, h);
+  return true;
+}
+
+Result<bool> BTree::DeleteInPlace(std::string_view key) {
+  const uint32_t page_size = writer_->page_size();
+  LeafPosition pos;
+  FORKDB_RETURN_IF_ERROR(FindLeaf(writer_, root_, key, &pos));
+  if (!pos.found) return Status::NotFound("key not found");
+  NodeHeader h = pos.view.h;
+  const uint32_t size =
+      static_cast<uint32_t>(2 + key.size() + pos.cell.tail.size());
+  const uint32_t after = h.ByteSize(page_size) - size - 2;
+  if (pos.view.page != root_ && after < MinFill(page_size)) return false;
+  const std::string tail(pos.cell.tail);  // the page may be copied below
+  const uint32_t i = pos.index;
+  const PageNo page = pos.view.page;
+  pos = LeafPosition();
+  FORKDB_RETURN_IF_ERROR(FreeValue(writer_, tail));
+  FORKDB_ASSIGN_OR_RETURN(char* p, writer_->MutablePage(page));
+  const uint32_t off = Load<uint16_t>(p + kNodeHeaderSize + 2 * i);
+  CloseSlot(p, i, h.count);
+  --h.count;
+  RemoveCellBytes(p, &h, off, size);
+  StoreHeaderCounts(p, h);
+  return true;
+}
+
 Status BTree::Write(std::string_view key, std::string_view value, PutMode mode,
                     bool* replaced) {
   if (writer_ == nullptr)
@@ -769,6 +1036,8 @@ Status BTree::Write(std::string_view key, std::string_view value, PutMode mode,
                                    " bytes exceeds the maximum of ",
                                    kMaxValueSize, " bytes");
   }
+  FORKDB_ASSIGN_OR_RETURN(bool done, WriteInPlace(key, value, mode, replaced));
+  if (done) return Status();
   std::vector<Node> path;
   std::vector<size_t> slots;
   FORKDB_RETURN_IF_ERROR(DescendForWrite(writer_, root_, key, &path, &slots));
@@ -777,9 +1046,10 @@ Status BTree::Write(std::string_view key, std::string_view value, PutMode mode,
   const bool found = i < leaf.cells.size() && leaf.cells[i].key == key;
   if (found && mode == PutMode::kInsert)
     return Status::InvalidArgument("key exists");
+  if (replaced != nullptr) *replaced = found;
+  if (found && mode == PutMode::kInsertIfAbsent) return Status();
   if (!found && mode == PutMode::kUpdate)
     return Status::NotFound("key not found");
-  if (replaced != nullptr) *replaced = found;
 
   LeafValue v;
   v.size = static_cast<uint32_t>(value.size());
@@ -806,6 +1076,12 @@ Status BTree::Write(std::string_view key, std::string_view value, PutMode mode,
 Status BTree::Insert(std::string_view key, std::string_view value) {
   return Write(key, value, PutMode::kInsert, nullptr);
 }
+Result<bool> BTree::InsertIfAbsent(std::string_view key,
+                                   std::string_view value) {
+  bool present = false;
+  FORKDB_RETURN_IF_ERROR(Write(key, value, PutMode::kInsertIfAbsent, &present));
+  return !present;
+}
 Status BTree::Put(std::string_view key, std::string_view value,
                   bool* replaced) {
   return Write(key, value, PutMode::kUpsert, replaced);
@@ -818,6 +1094,8 @@ Status BTree::Delete(std::string_view key) {
   if (writer_ == nullptr)
     return Status::InvalidArgument("tree at page ", root_, " is read-only");
   FORKDB_RETURN_IF_ERROR(CheckKey(key, writer_->page_size()));
+  FORKDB_ASSIGN_OR_RETURN(bool done, DeleteInPlace(key));
+  if (done) return Status();
   std::vector<Node> path;
   std::vector<size_t> slots;
   FORKDB_RETURN_IF_ERROR(DescendForWrite(writer_, root_, key, &path, &slots));
@@ -843,11 +1121,12 @@ Status BTree::Drop() {
 
 Result<std::string> BTree::Get(std::string_view key) const {
   FORKDB_RETURN_IF_ERROR(CheckKey(key, pages_->page_size()));
-  BTreeCursor cursor(pages_, root_);
-  FORKDB_RETURN_IF_ERROR(cursor.Seek(key));
-  if (!cursor.Valid() || cursor.key() != key)
-    return Status::NotFound("key not found");
-  return cursor.value();
+  LeafPosition pos;
+  FORKDB_RETURN_IF_ERROR(FindLeaf(pages_, root_, key, &pos));
+  if (!pos.found) return Status::NotFound("key not found");
+  std::string out;
+  FORKDB_RETURN_IF_ERROR(ReadValue(pages_, pos.cell.tail, &out));
+  return out;
 }
 
 std::unique_ptr<BTreeCursor> BTree::NewCursor() const {

@@ -94,6 +94,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "cow/store.h"
@@ -143,6 +144,9 @@ class PageWriter : public PageReader {
  public:
   // Overwrites the whole page (shorter input is zero-padded).
   virtual Status WritePage(PageNo page, std::string_view bytes) = 0;
+  // The page's bytes to change in place (a zero page if unmapped), valid
+  // until the next write; for small edits that would not pay for a copy.
+  virtual Result<char*> MutablePage(PageNo page) = 0;
   // A page for the caller to overwrite: the free list head, else the next
   // never-used page. O(1) page reads and writes.
   Result<PageNo> AllocatePage();
@@ -153,18 +157,23 @@ class PageWriter : public PageReader {
   Status SetRootSlot(int slot, PageNo root);
 };
 
+// A snapshot's pages for one reader. A snapshot never changes, so the reader
+// keeps the page-map nodes it walked and the B+tree internal nodes it read
+// (a few per thousand pages): a point lookup then reads only its leaf from
+// the backend. Not thread-safe.
 class SnapshotPages final : public PageReader {
  public:
+  static constexpr size_t kMaxCachedNodes = size_t{1} << 16;
   SnapshotPages(const cow::Snapshot* snapshot, uint32_t page_size)
       : snapshot_(snapshot), page_size_(page_size) {}
-  Result<cow::BlockRef> ReadPage(PageNo page) override {
-    return snapshot_->ReadPage(page);
-  }
+  Result<cow::BlockRef> ReadPage(PageNo page) override;
   uint32_t page_size() const override { return page_size_; }
 
  private:
   const cow::Snapshot* snapshot_;
   uint32_t page_size_;
+  cow::PageMapCache map_cache_;
+  std::unordered_map<PageNo, cow::BlockRef> internal_nodes_;
 };
 
 class TransactionPages final : public PageWriter {
@@ -176,6 +185,9 @@ class TransactionPages final : public PageWriter {
   }
   Status WritePage(PageNo page, std::string_view bytes) override {
     return txn_->WritePage(page, bytes);
+  }
+  Result<char*> MutablePage(PageNo page) override {
+    return txn_->MutablePage(page);
   }
   uint32_t page_size() const override { return page_size_; }
 
@@ -221,6 +233,9 @@ class BTree {
   // Adds a new key. InvalidArgument "key exists" if present; InvalidArgument
   // for a key longer than MaxKeySize() or a value longer than kMaxValueSize.
   Status Insert(std::string_view key, std::string_view value);
+  // Adds a new key and returns true, or returns false, writing nothing, if
+  // the key is present: one descent where Get() then Insert() take two.
+  Result<bool> InsertIfAbsent(std::string_view key, std::string_view value);
   // Inserts or overwrites. *replaced (if given) tells which.
   Status Put(std::string_view key, std::string_view value,
              bool* replaced = nullptr);
@@ -237,9 +252,15 @@ class BTree {
   std::unique_ptr<BTreeCursor> NewCursor() const;
 
  private:
-  enum class PutMode { kInsert, kUpdate, kUpsert };
+  // kInsertIfAbsent: a present key is no error; *replaced says it was there.
+  enum class PutMode { kInsert, kInsertIfAbsent, kUpdate, kUpsert };
   Status Write(std::string_view key, std::string_view value, PutMode mode,
                bool* replaced);
+  // The write or delete done in place in its leaf if it needs no split,
+  // merge or overflow chain change (true), else nothing done (false).
+  Result<bool> WriteInPlace(std::string_view key, std::string_view value,
+                            PutMode mode, bool* replaced);
+  Result<bool> DeleteInPlace(std::string_view key);
 
   PageReader* pages_;
   PageWriter* writer_;

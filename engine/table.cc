@@ -228,13 +228,11 @@ Status Table::RemoveIndexEntries(const Row& row, std::span<const Value> pk) {
 
 Status Table::InsertAt(const Row& row, std::span<const Value> pk) {
   BTree tree(writer_, def_.root);
-  const std::string key = EncodeKey(pk);
-  Result<std::string> existing = tree.Get(key);
-  if (existing.ok())
+  FORKDB_ASSIGN_OR_RETURN(
+      bool added, tree.InsertIfAbsent(EncodeKey(pk), EncodeStoredRow(row)));
+  if (!added)
     return Status::InvalidArgument("table ", def_.name,
                                    ": duplicate primary key ", RowText(pk));
-  if (!existing.status().IsNotFound()) return existing.status();
-  FORKDB_RETURN_IF_ERROR(tree.Insert(key, EncodeStoredRow(row)));
   return AddIndexEntries(def_.indexes, row, pk);
 }
 
@@ -290,10 +288,24 @@ Status Table::Update(std::span<const Value> key, const Row& row, Row* before,
   const Row old_pk(key.begin(), key.end());
   const Row new_pk = has_hidden_row_id() ? old_pk : PrimaryKeyOf(normalized);
   FORKDB_RETURN_IF_ERROR(Atomically([&]() -> Status {
-    // Removing the old row first means its own index entries never count as
-    // conflicts, and a key change is a delete plus an insert.
-    FORKDB_RETURN_IF_ERROR(RemoveAt(old_pk, *old_row));
-    return InsertAt(normalized, new_pk);
+    if (new_pk != old_pk) {
+      // A key change is a delete plus an insert. Removing the old row first
+      // means its own index entries never count as conflicts.
+      FORKDB_RETURN_IF_ERROR(RemoveAt(old_pk, *old_row));
+      return InsertAt(normalized, new_pk);
+    }
+    // Same key: the row is rewritten where it is, and only the index entries
+    // whose values changed move (the old one first, as above).
+    FORKDB_RETURN_IF_ERROR(
+        BTree(writer_, def_.root)
+            .Update(EncodeKey(old_pk), EncodeStoredRow(normalized)));
+    for (const IndexDef& index : def_.indexes) {
+      const std::string old_key = IndexKey(index, *old_row, old_pk);
+      if (old_key == IndexKey(index, normalized, old_pk)) continue;
+      FORKDB_RETURN_IF_ERROR(BTree(writer_, index.root).Delete(old_key));
+      FORKDB_RETURN_IF_ERROR(AddIndexEntry(index, normalized, old_pk));
+    }
+    return Status();
   }));
   if (before != nullptr) *before = std::move(*old_row);
   if (after != nullptr) *after = std::move(normalized);

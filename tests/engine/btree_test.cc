@@ -362,25 +362,6 @@ TEST(BTreeTest, DropFreesEveryPage) {
   ENGINE_ASSERT_OK(CheckPageSpace(f.pages.get(), {}));
 }
 
-// Fails every write after the first `writes_left`, as a failing backend would.
-class FailingPages final : public PageWriter {
- public:
-  FailingPages(cow::Transaction* txn, uint32_t page_size, int writes_left)
-      : inner_(txn, page_size), writes_left_(writes_left) {}
-  Result<cow::BlockRef> ReadPage(PageNo page) override {
-    return inner_.ReadPage(page);
-  }
-  Status WritePage(PageNo page, std::string_view bytes) override {
-    if (writes_left_-- <= 0) return Status::IOError("injected write failure");
-    return inner_.WritePage(page, bytes);
-  }
-  uint32_t page_size() const override { return inner_.page_size(); }
-
- private:
-  TransactionPages inner_;
-  int writes_left_;
-};
-
 // Atomicity: a write that fails half-way, followed by the abort the caller
 // owes, leaves exactly the committed tree.
 TEST(BTreeTest, FailedWriteThenAbortLeavesCommittedTree) {
@@ -398,7 +379,7 @@ TEST(BTreeTest, FailedWriteThenAbortLeavesCommittedTree) {
   int failures = 0;
   for (int round = 0; round < 300; ++round) {
     ENGINE_ASSERT_OK_AND_ASSIGN(auto txn, f.env.store().Begin("main"));
-    FailingPages pages(txn.get(), f.block_size(), rng() % 60);
+    test::FailingPages pages(txn.get(), f.block_size(), rng() % 60);
     BTree tree(static_cast<PageWriter*>(&pages), f.root_page);
     std::map<std::string, std::string> working = committed;
     Status s;

@@ -613,26 +613,6 @@ TEST(CatalogTest, DecodeRejectsDamagedEntries) {
       Catalog::Open(f.pages.get(), f.txn.get()).status().IsCorruption());
 }
 
-// Fails every write after the first `writes_left`, as a failing backend would.
-class CatalogFailingPages final : public PageWriter {
- public:
-  CatalogFailingPages(cow::Transaction* txn, uint32_t page_size,
-                      int writes_left)
-      : inner_(txn, page_size), writes_left_(writes_left) {}
-  Result<cow::BlockRef> ReadPage(PageNo page) override {
-    return inner_.ReadPage(page);
-  }
-  Status WritePage(PageNo page, std::string_view bytes) override {
-    if (writes_left_-- <= 0) return Status::IOError("injected write failure");
-    return inner_.WritePage(page, bytes);
-  }
-  uint32_t page_size() const override { return inner_.page_size(); }
-
- private:
-  TransactionPages inner_;
-  int writes_left_;
-};
-
 // Invariant 6: a call that fails half-way through its writes rolls back to
 // its savepoint, so the same transaction goes on with the catalog (and the
 // page space) exactly as before the call. No abort is needed.
@@ -689,8 +669,7 @@ TEST(CatalogTest, WriteFailingMidCallRollsBackTheWholeCall) {
       const CatalogImage before = f.Snap();
       // An outer savepoint lets each attempt that succeeds be undone.
       ENGINE_ASSERT_OK(f.txn->Savepoint());
-      CatalogFailingPages pages(f.txn.get(), f.env.store().block_size(),
-                                writes);
+      test::FailingPages pages(f.txn.get(), f.env.store().block_size(), writes);
       ENGINE_ASSERT_OK_AND_ASSIGN(Catalog c,
                                   Catalog::Open(&pages, f.txn.get()));
       const Status s = call(c);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/btree.h"
 #include "engine/catalog.h"
 #include "forkdb/status.h"
 #include "forkdb/value.h"
@@ -46,16 +47,35 @@ inline Status CheckCatalogPageSpace(PageReader* pages, const Catalog& catalog) {
   return CheckPageSpace(pages, *roots);
 }
 
-// A column definition in one line, for schemas in tests.
+// Column() of forkdb/schema.h under its older test name.
 inline ColumnDef Col(std::string name, Type type, bool not_null = false,
                      std::optional<Value> default_value = std::nullopt) {
-  ColumnDef c;
-  c.name = std::move(name);
-  c.type = type;
-  c.not_null = not_null;
-  c.default_value = std::move(default_value);
-  return c;
+  return Column(std::move(name), type, not_null, std::move(default_value));
 }
+
+// Fails every page write (whole or in place) after the first `writes_left`,
+// as a failing backend would.
+class FailingPages final : public PageWriter {
+ public:
+  FailingPages(cow::Transaction* txn, uint32_t page_size, int writes_left)
+      : inner_(txn, page_size), writes_left_(writes_left) {}
+  Result<cow::BlockRef> ReadPage(PageNo page) override {
+    return inner_.ReadPage(page);
+  }
+  Status WritePage(PageNo page, std::string_view bytes) override {
+    if (writes_left_-- <= 0) return Status::IOError("injected write failure");
+    return inner_.WritePage(page, bytes);
+  }
+  Result<char*> MutablePage(PageNo page) override {
+    if (writes_left_-- <= 0) return Status::IOError("injected write failure");
+    return inner_.MutablePage(page);
+  }
+  uint32_t page_size() const override { return inner_.page_size(); }
+
+ private:
+  TransactionPages inner_;
+  int writes_left_;
+};
 
 inline Status StatusOf(const Status& s) { return s; }
 template <typename T>

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 
@@ -97,9 +98,15 @@ class [[nodiscard]] Status {
  private:
   template <typename... Args>
   static Status Make(Code code, Args&&... args) {
-    std::ostringstream out;
-    (out << ... << args);
-    return Status(code, out.str());
+    if constexpr (sizeof...(Args) == 1 &&
+                  (std::is_convertible_v<Args, std::string_view> && ...)) {
+      // One string: no stream (a miss on a hot path builds such statuses).
+      return Status(code, std::string(std::string_view(args)...));
+    } else {
+      std::ostringstream out;
+      (out << ... << args);
+      return Status(code, out.str());
+    }
   }
   Status(Code code, std::string message)
       : code_(code),

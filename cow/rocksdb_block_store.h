@@ -27,6 +27,9 @@ struct RocksDBOptions {
   // Fixed when the store is created. 0 (for cow::Store::OpenRocksDB only): the
   // size recorded in an existing store, or the default for a new one.
   uint32_t block_size = kBlockSizeDefault;
+  // With block_size 0: the size of a store that has none recorded yet (a new
+  // one, or one whose creation was cut short before its first record).
+  uint32_t new_block_size = kBlockSizeDefault;
   bool create_if_missing = true;
   // fsync the write-ahead log at every commit. Off: a crash may lose the last
   // commits (never half of one).

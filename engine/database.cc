@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <unordered_map>
 #include <utility>
@@ -230,12 +229,10 @@ Result<Database> Database::Open(const std::string& path,
                             cow::Store::OpenMemory(options.page_size));
   } else {
     cow::RocksDBOptions ro;
-    std::error_code ec;
-    // An existing database keeps its page size (0: the one it records).
-    ro.block_size =
-        std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)
-            ? 0
-            : options.page_size;
+    // An existing database keeps the page size it records; one that records
+    // none yet (new, or killed while being created) gets the one asked for.
+    ro.block_size = 0;
+    ro.new_block_size = options.page_size;
     ro.create_if_missing = options.create_if_missing;
     ro.sync = options.sync;
     ro.cache_bytes = options.cache_bytes;
@@ -417,8 +414,11 @@ Result<std::vector<Row>> Reader::IndexLookup(std::string_view table,
 
 Result<TableDef> Reader::GetTable(std::string_view table) const {
   if (view_ == nullptr) return EmptyHandle();
-  FORKDB_ASSIGN_OR_RETURN(Table * t, view_->FindTable(table));
-  return t->def();
+  FORKDB_RETURN_IF_ERROR(view_->Usable());
+  // From the catalog, not a cached Table: its definition does not follow the
+  // hidden row id counter.
+  FORKDB_ASSIGN_OR_RETURN(Catalog * cat, view_->catalog());
+  return cat->GetTable(table);
 }
 
 Result<std::vector<TableDef>> Reader::ListTables() const {

@@ -23,7 +23,7 @@ namespace {
 void PrintUsage(FILE* out) {
   std::fprintf(
       out,
-      "usage: forkdb check PATH\n"
+      "usage: forkdb check [--store-only] PATH\n"
       "       forkdb demo [MIB]\n"
       "\n"
       "  check PATH   integrity check of the durable database at PATH: walks\n"
@@ -31,13 +31,15 @@ void PrintUsage(FILE* out) {
       "               reference counts, verifies checksums, then checks every\n"
       "               fork's tables and indexes (B+tree order and fill, index\n"
       "               entries equal to rows, no orphan pages); prints each\n"
-      "               problem; exit 1 if any\n"
+      "               problem; exit 1 if any. --store-only: the page store\n"
+      "               alone (blocks and counts), for a store that holds no\n"
+      "               tables\n"
       "  demo [MIB]   a tour of forks on an in-memory database of MIB MiB\n"
       "               (default 64): fork cost, isolation, diff, space, check\n"
       "  --help       this text\n");
 }
 
-int Check(const std::string& path) {
+int Check(const std::string& path, bool store_only) {
   forkdb::cow::RocksDBOptions options;
   options.block_size = 0;  // as recorded in the store
   options.create_if_missing = false;
@@ -58,7 +60,7 @@ int Check(const std::string& path) {
   // Tables are only read through sound pages: damaged blocks would make every
   // fork above them fail the same way.
   std::vector<std::string> problems;
-  if (report->ok()) {
+  if (report->ok() && !store_only) {
     for (const forkdb::cow::ForkInfo& fork : (*store)->ListForks()) {
       forkdb::Status s =
           forkdb::engine::CheckForkTables(store->get(), fork, &problems);
@@ -81,7 +83,11 @@ int main(int argc, char** argv) {
     PrintUsage(stdout);
     return 0;
   }
-  if (argc == 3 && !std::strcmp(argv[1], "check")) return Check(argv[2]);
+  if (argc == 3 && !std::strcmp(argv[1], "check"))
+    return Check(argv[2], /*store_only=*/false);
+  if (argc == 4 && !std::strcmp(argv[1], "check") &&
+      !std::strcmp(argv[2], "--store-only"))
+    return Check(argv[3], /*store_only=*/true);
   if ((argc == 2 || argc == 3) && !std::strcmp(argv[1], "demo")) {
     uint64_t mib = 64;
     if (argc == 3) {

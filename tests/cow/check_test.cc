@@ -333,7 +333,7 @@ class CheckToolTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
   ToolRun Check(const std::string& path) {
-    return RunForkdbTool("check " + ShellQuote(path));
+    return RunForkdbTool("check --store-only " + ShellQuote(path));
   }
 
   ScratchDir dir_;

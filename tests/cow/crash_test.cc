@@ -473,7 +473,7 @@ void KillAndVerify(const std::string& path, uint64_t seed, bool sync,
   }
   if (run_tool) {
     ++stats->tool_runs;
-    ToolRun run = RunForkdbTool("check " + ShellQuote(path));
+    ToolRun run = RunForkdbTool("check --store-only " + ShellQuote(path));
     ASSERT_EQ(run.exit_code, 0) << run.output;
   }
 }

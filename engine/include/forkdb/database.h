@@ -5,7 +5,8 @@
 //   auto db = forkdb::engine::Database::Open();        // in memory
 //   // or Database::Open("/var/lib/app/db", options);   // durable (RocksDB)
 //   auto txn = db->Begin("main");
-//   txn->CreateTable({"t", {{.name = "id"}, {.name = "v", .type = kText}},
+//   txn->CreateTable({"t",
+//                     {Column("id", Type::kInteger), Column("v", Type::kText)},
 //                     {"id"}});
 //   txn->Insert("t", {Value::Integer(1), Value::Text("one")});
 //   txn->Commit();
@@ -84,7 +85,8 @@ struct ForkInfo {
   bool parent_dropped = false;
   uint64_t created_unix_us = 0;
   bool read_only = false;
-  uint64_t commit_seq = 0;  // commits made on this fork
+  // Commits that changed this fork (one that wrote nothing does not count).
+  uint64_t commit_seq = 0;
   uint64_t fork_point = 0;  // the parent's commit_seq at the fork point
 };
 

@@ -59,6 +59,17 @@ struct TableDef {
   bool IsWellFormed() const;
 };
 
+// A column in one line: Column("name", Type::kText, /*not_null=*/true).
+inline ColumnDef Column(std::string name, Type type, bool not_null = false,
+                        std::optional<Value> default_value = std::nullopt) {
+  ColumnDef c;
+  c.name = std::move(name);
+  c.type = type;
+  c.not_null = not_null;
+  c.default_value = std::move(default_value);
+  return c;
+}
+
 // What CreateTable() takes: a table before the catalog numbers it. Column ids
 // in `columns` are ignored; the primary key names columns by name.
 struct TableSpec {

@@ -445,6 +445,7 @@ uint64_t Snapshot::commit_seq() const {
 
 // ---------------------------------------------------------------- Cursor
 
+Cursor::Cursor() = default;
 Cursor::Cursor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Cursor::Cursor(Cursor&&) noexcept = default;
 Cursor& Cursor::operator=(Cursor&&) noexcept = default;

@@ -326,7 +326,7 @@ class Transaction final : public Reader {
 // used after the transaction writes.
 class Cursor {
  public:
-  Cursor() = default;
+  Cursor();
   Cursor(Cursor&&) noexcept;
   Cursor& operator=(Cursor&&) noexcept;
   ~Cursor();

@@ -268,28 +268,6 @@ std::vector<Row> ExpectedScan(const TableModel& m, const ScanRange& range) {
   return out;
 }
 
-const char* CodeName(Code code) {
-  switch (code) {
-    case Code::kOk:
-      return "OK";
-    case Code::kNotFound:
-      return "NotFound";
-    case Code::kInvalidArgument:
-      return "InvalidArgument";
-    case Code::kCorruption:
-      return "Corruption";
-    case Code::kIOError:
-      return "IOError";
-    case Code::kBusy:
-      return "Busy";
-    case Code::kAborted:
-      return "Aborted";
-    case Code::kNotSupported:
-      return "NotSupported";
-  }
-  return "?";
-}
-
 // OK if `errors` is empty, else one of `errors` (when several errors apply,
 // the API does not say which one wins).
 ::testing::AssertionResult Outcome(const Status& s,
@@ -304,7 +282,7 @@ const char* CodeName(Code code) {
     if (s.code() == c) return ::testing::AssertionSuccess();
   auto failure = ::testing::AssertionFailure();
   failure << what << ": expected";
-  for (Code c : errors) failure << " " << CodeName(c);
+  for (Code c : errors) failure << " " << Status::CodeName(c);
   failure << ", got " << (s.ok() ? std::string("OK") : s.ToString());
   return failure;
 }

@@ -63,19 +63,24 @@
 
 #include "cow/rocksdb_block_store.h"
 #include "forkdb/database.h"
+#include "tests/cow/crash_child.h"
 #include "tests/cow/test_util.h"
 #include "tests/engine/test_util.h"
 
 namespace forkdb::engine {
 namespace {
 
+using cow::Child;
+using cow::ChildAck;
+using cow::ChildDie;
+using cow::kAckDone;
+using cow::kChildSilenceMaxMs;
 using test::Col;
 using test::RowString;
 
 // Small pages: trees of height 3 and more, and rows in overflow chains, with
 // a few hundred rows.
 constexpr uint32_t kPageSize = 512;
-constexpr uint64_t kAckDone = ~uint64_t{0};
 constexpr size_t kForksMax = 4;
 constexpr int64_t kGroups = 7;
 // Keys a transaction may create: n * kKeysPerTxn + 0, 1, ...
@@ -84,9 +89,6 @@ constexpr int64_t kKeysPerTxn = 64;
 // pool threads do not exist in it), so it never flushes or compacts; a fresh
 // database every few kills keeps RocksDB far below its write-stop limits.
 constexpr int kKillsPerDatabase = 8;
-// Hang guard only (never a timing assertion): a child that acknowledges
-// nothing for this long is stuck.
-constexpr int kChildSilenceMaxMs = 60000;
 
 constexpr std::string_view kLedger = "ledger";
 constexpr std::string_view kMeta = "meta";
@@ -664,26 +666,6 @@ std::string CheckForkInvariants(Database& db, const ForkInfo& info) {
 // ---------------------------------------------------------------- the child
 // No gtest, no exceptions; ends only by _exit or SIGKILL.
 
-[[noreturn]] void ChildDie(const std::string& what, const Status& s) {
-  std::string message =
-      "engine crash_test child: " + what + ": " + s.ToString() + "\n";
-  ssize_t ignored = write(STDERR_FILENO, message.data(), message.size());
-  (void)ignored;
-  _exit(3);
-}
-
-void ChildAck(int fd, uint64_t n) {
-  const char* p = reinterpret_cast<const char*>(&n);
-  size_t left = sizeof(n);
-  while (left > 0) {
-    ssize_t w = write(fd, p, left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) _exit(4);
-    p += w;
-    left -= static_cast<size_t>(w);
-  }
-}
-
 struct ChildPlan {
   std::string path;
   uint64_t seed = 0;
@@ -717,68 +699,6 @@ struct ChildPlan {
 }
 
 // ---------------------------------------------------------------- the parent
-
-// A forked child and the read end of its acknowledgement pipe. Kills and reaps
-// the child if the test leaves early.
-class Child {
- public:
-  // Runs body(ack_fd) in a forked child, which then _exits.
-  explicit Child(const std::function<void(int ack_fd)>& body) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    std::cout.flush();
-    std::cerr.flush();
-    pid_ = fork();
-    if (pid_ == 0) {
-      close(fds[0]);
-      body(fds[1]);
-      _exit(0);
-    }
-    close(fds[1]);
-    fd_ = fds[0];
-  }
-  ~Child() {
-    if (pid_ > 0) Kill();
-    if (fd_ >= 0) close(fd_);
-  }
-  bool started() const { return pid_ > 0 && fd_ >= 0; }
-
-  // The next acknowledgement, or nullopt once the pipe is closed (the child
-  // died) or the child stayed silent too long (*hung).
-  std::optional<uint64_t> NextAck(bool* hung) {
-    uint64_t n;
-    char* p = reinterpret_cast<char*>(&n);
-    size_t got = 0;
-    while (got < sizeof(n)) {
-      pollfd pfd{fd_, POLLIN, 0};
-      int ready = poll(&pfd, 1, kChildSilenceMaxMs);
-      if (ready < 0 && errno == EINTR) continue;
-      if (ready == 0) {
-        *hung = true;
-        return std::nullopt;
-      }
-      ssize_t r = read(fd_, p + got, sizeof(n) - got);
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return std::nullopt;
-      got += static_cast<size_t>(r);
-    }
-    return n;
-  }
-
-  // SIGKILL and reap; returns the wait status.
-  int Kill() {
-    kill(pid_, SIGKILL);
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return status;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-};
 
 struct CrashStats {
   int kills = 0;

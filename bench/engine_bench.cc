@@ -90,6 +90,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "forkdb/database.h"
 #include "forkdb/schema.h"
 #include "forkdb/status.h"
@@ -166,59 +167,6 @@ std::string Name(std::string_view prefix, uint64_t id) {
   name += std::to_string(id);
   return name;
 }
-
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status();
-  return Status::IOError(what, ": ", s.ToString());
-}
-
-Status FromSqlite(sqlite3* db, int rc, std::string_view what) {
-  if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW) return Status();
-  return Status::IOError(what, ": ",
-                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
-// The directory every durable system makes its own directory in; created on
-// first use, removed by ReleaseEngineBenchFixtures().
-std::string& ScratchRoot() {
-  static std::string root;
-  return root;
-}
-
-// A fresh directory under the scratch root, made by Create() (in-memory
-// systems never make one) and removed with its contents when the object goes.
-class ScratchDir {
- public:
-  ScratchDir() = default;
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  Status Create() {
-    std::string& root = ScratchRoot();
-    std::error_code ec;
-    if (root.empty()) {
-      std::string templ = (std::filesystem::temp_directory_path(ec) /
-                           "forkdb-bench-engine-XXXXXX")
-                              .string();
-      if (mkdtemp(templ.data()) == nullptr)
-        return Status::IOError("cannot make a scratch directory in /tmp");
-      root = templ;
-    }
-    std::string templ = root + "/db-XXXXXX";
-    if (mkdtemp(templ.data()) == nullptr)
-      return Status::IOError("cannot make a directory in ", root);
-    path_ = templ;
-    return Status();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Full compaction, so that no background work runs while reads are timed.
 Status SettleRocksDB(rocksdb::DB* db) {
@@ -970,12 +918,7 @@ void RegisterEngineBenchmarks(uint64_t rows) {
 void ReleaseEngineBenchFixtures() {
   Cache().engine.reset();
   Cache().key.clear();
-  std::string& root = ScratchRoot();
-  if (!root.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(root, ec);
-    root.clear();
-  }
+  RemoveScratchRoot();
 }
 
 }  // namespace forkdb::bench

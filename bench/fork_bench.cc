@@ -49,6 +49,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/bench_util.h"
 #include "cow/memory_block_store.h"
 #include "cow/store.h"
 
@@ -106,59 +107,6 @@ void FillRandom(char* out, size_t size_bytes, uint64_t* state) {
   }
 }
 
-Status FromRocks(const rocksdb::Status& s, std::string_view what) {
-  if (s.ok()) return Status();
-  return Status::IOError(what, ": ", s.ToString());
-}
-
-Status FromSqlite(sqlite3* db, int rc, std::string_view what) {
-  if (rc == SQLITE_OK || rc == SQLITE_DONE) return Status();
-  return Status::IOError(what, ": ",
-                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
-// The directory every fixture makes its own scratch directory in; created on
-// first use, removed by ReleaseForkBenchFixtures().
-std::string& ScratchRoot() {
-  static std::string root;
-  return root;
-}
-
-// A fresh directory under the scratch root, removed with its contents when the
-// object goes. path() is empty if it could not be made.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string& root = ScratchRoot();
-    std::error_code ec;
-    if (root.empty()) {
-      std::string templ =
-          (std::filesystem::temp_directory_path(ec) / "forkdb-bench-XXXXXX")
-              .string();
-      if (mkdtemp(templ.data()) == nullptr) return;
-      root = templ;
-    }
-    std::string templ = root + "/db-XXXXXX";
-    if (mkdtemp(templ.data()) != nullptr) path_ = templ;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  Status Check() const {
-    if (path_.empty())
-      return Status::IOError("cannot make a scratch directory in /tmp");
-    return Status();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // Removes a copy between timed sections; a failure fails the benchmark.
 Status RemoveAll(const std::string& path) {
   std::error_code ec;
@@ -193,7 +141,7 @@ class ForkdbFixture final : public Fixture {
     cow::RocksDBOptions options;
     options.sync = true;  // a durable fork: every state change is fsynced
     if (durable) {
-      FORKDB_RETURN_IF_ERROR(dir_.Check());
+      FORKDB_RETURN_IF_ERROR(dir_.Create());
       path_ = dir_.path() + "/db";
     }
     FORKDB_RETURN_IF_ERROR(Open(durable, options));
@@ -256,7 +204,7 @@ class SqliteFixture final : public Fixture {
     file_ = system == "sqlite_backup_file";
     std::string name = ":memory:";
     if (file_) {
-      FORKDB_RETURN_IF_ERROR(dir_.Check());
+      FORKDB_RETURN_IF_ERROR(dir_.Create());
       name = dir_.path() + "/source.db";
     }
     FORKDB_RETURN_IF_ERROR(
@@ -328,7 +276,7 @@ class RocksdbFixture final : public Fixture {
   }
 
   Status Fill(std::string_view, uint64_t bytes) override {
-    FORKDB_RETURN_IF_ERROR(dir_.Check());
+    FORKDB_RETURN_IF_ERROR(dir_.Create());
     rocksdb::Options options;
     options.create_if_missing = true;
     rocksdb::DB* raw = nullptr;
@@ -399,7 +347,7 @@ class MemcpyFixture final : public Fixture {
 class CpFixture final : public Fixture {
  public:
   Status Fill(std::string_view, uint64_t bytes) override {
-    FORKDB_RETURN_IF_ERROR(dir_.Check());
+    FORKDB_RETURN_IF_ERROR(dir_.Create());
     source_ = dir_.path() + "/source";
     int fd = ::open(source_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return Status::IOError("create ", source_, ": ", errno);
@@ -676,12 +624,7 @@ void RegisterForkBenchmarks(bool quick) {
 void ReleaseForkBenchFixtures() {
   Cache().fixture.reset();
   Cache().key.clear();
-  std::string& root = ScratchRoot();
-  if (!root.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(root, ec);
-    root.clear();
-  }
+  RemoveScratchRoot();
 }
 
 }  // namespace forkdb::bench

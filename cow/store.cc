@@ -631,6 +631,14 @@ Result<ForkInfo> Store::GetFork(ForkId id) const {
   return it->second.info;
 }
 
+Result<uint64_t> Store::CommitSeq(ForkId id) const {
+  MutexLock lock(&mu_);
+  auto it = forks_.find(id);
+  if (it == forks_.end())
+    return Status::NotFound("fork ", id, " does not exist");
+  return it->second.info.commit_seq;
+}
+
 std::vector<ForkInfo> Store::ListForks() const {
   MutexLock lock(&mu_);
   std::vector<ForkInfo> out;

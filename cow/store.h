@@ -314,6 +314,9 @@ class Store {
   Status DropFork(std::string_view name);
   Result<ForkInfo> GetFork(std::string_view name) const;
   Result<ForkInfo> GetFork(ForkId id) const;
+  // The fork's commit count alone, without copying its description: NotFound
+  // for a dropped fork. O(1); takes the store mutex briefly.
+  Result<uint64_t> CommitSeq(ForkId id) const;
   std::vector<ForkInfo> ListForks() const;
 
   // Snapshots: O(1); the fork's committed state, or its base (the parent's

@@ -26,6 +26,7 @@
 #include "engine/catalog.h"
 #include "engine/check.h"
 #include "engine/commit_hook.h"
+#include "engine/key_codec.h"
 #include "engine/savepoint.h"
 #include "engine/table.h"
 
@@ -412,6 +413,23 @@ Result<std::vector<Row>> Reader::IndexLookup(std::string_view table,
   return t->IndexScan(index, prefix);
 }
 
+Result<std::vector<Row>> Reader::IndexLookupKeys(std::string_view table,
+                                                 std::string_view index,
+                                                 const Row& prefix) const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(Table * t, view_->FindTable(table));
+  return t->IndexScanKeys(index, prefix);
+}
+
+Result<std::vector<Row>> Reader::IndexRangeKeys(std::string_view table,
+                                                std::string_view index,
+                                                const IndexRange& range) const {
+  if (view_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(Table * t, view_->FindTable(table));
+  return t->IndexRangeKeys(index, range.prefix, range.lo ? &*range.lo : nullptr,
+                           range.hi ? &*range.hi : nullptr, range.hi_inclusive);
+}
+
 Result<TableDef> Reader::GetTable(std::string_view table) const {
   if (view_ == nullptr) return EmptyHandle();
   FORKDB_RETURN_IF_ERROR(view_->Usable());
@@ -443,6 +461,14 @@ uint64_t Snapshot::commit_seq() const {
   return static_cast<const SnapshotView*>(view_.get())->snap->commit_seq();
 }
 
+bool Snapshot::IsLatest() const {
+  if (view_ == nullptr) return false;
+  const cow::Snapshot& snap =
+      *static_cast<const SnapshotView*>(view_.get())->snap;
+  Result<uint64_t> seq = view_->db->store->CommitSeq(snap.fork());
+  return seq.ok() && *seq == snap.commit_seq();
+}
+
 // ---------------------------------------------------------------- Cursor
 
 Cursor::Cursor() = default;
@@ -456,6 +482,25 @@ bool Cursor::Valid() const {
 }
 
 const Row& Cursor::row() const { return rep_->cursor->row(); }
+
+Result<Row> Cursor::key() const {
+  assert(Valid());
+  const TableDef& def = rep_->table.def();
+  if (rep_->table.has_hidden_row_id()) {
+    const Type types[] = {Type::kInteger};
+    return DecodeKey(rep_->cursor->key(), types);
+  }
+  const Row& row = rep_->cursor->row();
+  Row key;
+  key.reserve(def.primary_key.size());
+  for (uint32_t id : def.primary_key) {
+    for (size_t i = 0; i < def.columns.size(); ++i) {
+      if (def.columns[i].id == id) key.push_back(row[i]);
+    }
+  }
+  assert(key.size() == def.primary_key.size());
+  return key;
+}
 
 Status Cursor::Next() {
   if (rep_ == nullptr) return EmptyHandle();

@@ -379,10 +379,18 @@ Status TableCursor::Next() {
 
 Result<std::vector<Row>> Table::IndexScanKeys(
     std::string_view index, std::span<const Value> prefix) const {
+  return IndexRangeKeys(index, prefix, nullptr, nullptr, false);
+}
+
+Result<std::vector<Row>> Table::IndexRangeKeys(std::string_view index,
+                                               std::span<const Value> prefix,
+                                               const Value* lo, const Value* hi,
+                                               bool hi_inclusive) const {
   const IndexDef* def = def_.FindIndex(index);
   if (def == nullptr)
     return Status::NotFound("table ", def_.name, ": no index ", index);
-  if (prefix.size() > def->columns.size())
+  const size_t bounded = prefix.size() + (lo != nullptr || hi != nullptr);
+  if (bounded > def->columns.size())
     return Status::InvalidArgument("index ", def->name, ": prefix of ",
                                    prefix.size(), " values, index has ",
                                    def->columns.size(), " columns");
@@ -392,15 +400,22 @@ Result<std::vector<Row>> Table::IndexScanKeys(
   const size_t index_columns = types.size();
   for (Type t : KeyTypes()) types.push_back(t);
   const std::string p = EncodeKey(prefix);
+  std::string start = p;
+  if (lo != nullptr) AppendKeyValue(&start, *lo);
   std::vector<Row> keys;
   auto cursor = BTree(reader_, def->root).NewCursor();
-  FORKDB_RETURN_IF_ERROR(cursor->Seek(p));
+  FORKDB_RETURN_IF_ERROR(cursor->Seek(start));
   while (cursor->Valid() && cursor->key().starts_with(p)) {
     auto values = DecodeKey(cursor->key(), types);
     if (!values.ok())
       return Status::Corruption("table ", def_.name, " index ", def->name,
                                 " key ", HexKey(cursor->key()), ": ",
                                 values.status().ToString());
+    if (hi != nullptr) {
+      // Entries are in index order: past the bound, none can qualify.
+      const int c = Compare((*values)[prefix.size()], *hi);
+      if (c > 0 || (c == 0 && !hi_inclusive)) break;
+    }
     keys.emplace_back(values->begin() + static_cast<ptrdiff_t>(index_columns),
                       values->end());
     FORKDB_RETURN_IF_ERROR(cursor->Next());

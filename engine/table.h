@@ -106,6 +106,15 @@ class Table {
   // an unknown index. O(height + matches).
   Result<std::vector<Row>> IndexScanKeys(std::string_view index,
                                          std::span<const Value> prefix) const;
+  // The primary keys of the rows whose leading index columns equal `prefix`
+  // and whose next index column lies in [lo, hi] (or [lo, hi) without
+  // `hi_inclusive`; a null bound is open), in index order. A bound compares
+  // as Compare() does, so a NULL in the column sorts below any lo.
+  // O(height + entries read).
+  Result<std::vector<Row>> IndexRangeKeys(std::string_view index,
+                                          std::span<const Value> prefix,
+                                          const Value* lo, const Value* hi,
+                                          bool hi_inclusive) const;
   // The rows IndexScanKeys() names, in the same order.
   Result<std::vector<Row>> IndexScan(std::string_view index,
                                      std::span<const Value> prefix) const;

@@ -1,4 +1,7 @@
-// forkdb: the command-line tool.
+// forkdb: the command-line tool, a thin main over the SQL shell (shell.h)
+// and two subcommands.
+//   forkdb [OPTIONS] [PATH]
+//                       the SQL shell (tools/shell.h, SQL.md "The shell").
 //   forkdb check PATH   integrity check of the durable database at PATH: walks
 //                       every root, recomputes every reference count,
 //                       verifies every block's checksum, reports leaked
@@ -7,37 +10,22 @@
 //                       B+tree, that indexes equal their rows, and that no
 //                       page is orphaned. Exit 0 clean, 1 problems.
 //   forkdb demo [MIB]   a tour of forks on the in-memory store.
-// Exit status 2: usage or open error.
+// Exit status of check and demo: 2 for a usage or open error.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "cow/store.h"
 #include "engine/check.h"
 #include "tools/demo.h"
+#include "tools/shell.h"
 
 namespace {
-
-void PrintUsage(FILE* out) {
-  std::fprintf(
-      out,
-      "usage: forkdb check [--store-only] PATH\n"
-      "       forkdb demo [MIB]\n"
-      "\n"
-      "  check PATH   integrity check of the durable database at PATH: walks\n"
-      "               every fork, base and snapshot root, recomputes\n"
-      "               reference counts, verifies checksums, then checks every\n"
-      "               fork's tables and indexes (B+tree order and fill, index\n"
-      "               entries equal to rows, no orphan pages); prints each\n"
-      "               problem; exit 1 if any. --store-only: the page store\n"
-      "               alone (blocks and counts), for a store that holds no\n"
-      "               tables\n"
-      "  demo [MIB]   a tour of forks on an in-memory database of MIB MiB\n"
-      "               (default 64): fork cost, isolation, diff, space, check\n"
-      "  --help       this text\n");
-}
 
 int Check(const std::string& path, bool store_only) {
   forkdb::cow::RocksDBOptions options;
@@ -78,17 +66,12 @@ int Check(const std::string& path, bool store_only) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 &&
-      (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
-    PrintUsage(stdout);
-    return 0;
-  }
-  if (argc == 3 && !std::strcmp(argv[1], "check"))
-    return Check(argv[2], /*store_only=*/false);
-  if (argc == 4 && !std::strcmp(argv[1], "check") &&
-      !std::strcmp(argv[2], "--store-only"))
+  const bool check = argc >= 2 && !std::strcmp(argv[1], "check");
+  const bool demo = argc >= 2 && !std::strcmp(argv[1], "demo");
+  if (check && argc == 3) return Check(argv[2], /*store_only=*/false);
+  if (check && argc == 4 && !std::strcmp(argv[2], "--store-only"))
     return Check(argv[3], /*store_only=*/true);
-  if ((argc == 2 || argc == 3) && !std::strcmp(argv[1], "demo")) {
+  if (demo && (argc == 2 || argc == 3)) {
     uint64_t mib = 64;
     if (argc == 3) {
       char* end = nullptr;
@@ -103,6 +86,11 @@ int main(int argc, char** argv) {
     }
     return forkdb::tools::Demo(mib);
   }
-  PrintUsage(stderr);
-  return 2;
+  if (check || demo) {
+    std::fputs(forkdb::tools::Usage().c_str(), stderr);
+    return 2;
+  }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  return forkdb::tools::ShellMain(args, std::cin, std::cout, std::cerr,
+                                  isatty(STDIN_FILENO) != 0);
 }

@@ -160,6 +160,16 @@ struct ScanRange {
   bool reverse = false;
 };
 
+// Index entries whose leading columns equal `prefix` and whose next column
+// lies between `lo` (inclusive) and `hi` (inclusive if `hi_inclusive`);
+// either bound may be absent.
+struct IndexRange {
+  Row prefix;
+  std::optional<Value> lo;
+  std::optional<Value> hi;
+  bool hi_inclusive = true;
+};
+
 class Cursor;
 class Snapshot;
 class Transaction;
@@ -237,6 +247,16 @@ class Reader {
   Result<std::vector<Row>> IndexLookup(std::string_view table,
                                        std::string_view index,
                                        const Row& prefix) const;
+  // The primary keys of those rows (the hidden row id as one INTEGER), in
+  // index order. O(height + matches).
+  Result<std::vector<Row>> IndexLookupKeys(std::string_view table,
+                                           std::string_view index,
+                                           const Row& prefix) const;
+  // The primary keys of the rows in `range` of the index, in index order.
+  // O(height + entries read).
+  Result<std::vector<Row>> IndexRangeKeys(std::string_view table,
+                                          std::string_view index,
+                                          const IndexRange& range) const;
   Result<TableDef> GetTable(std::string_view table) const;
   Result<std::vector<TableDef>> ListTables() const;  // by folded name
   Result<uint64_t> SchemaVersion() const;
@@ -259,6 +279,10 @@ class Snapshot final : public Reader {
   bool valid() const { return view_ != nullptr; }
   const std::string& fork() const;
   uint64_t commit_seq() const;  // the fork's commits this state includes
+  // True while the fork still exists and nothing was committed to it since
+  // this snapshot was taken: a reader may keep using it rather than take a
+  // new one (and keep the tables it has already opened). O(1).
+  bool IsLatest() const;
 
  private:
   friend class Database;
@@ -333,6 +357,9 @@ class Cursor {
 
   bool Valid() const;
   const Row& row() const;  // REQUIRES: Valid()
+  // The row's primary key (the hidden row id as one INTEGER for a table
+  // without one). REQUIRES: Valid().
+  Result<Row> key() const;
   Status Next();
   Status status() const;
 

@@ -1,0 +1,197 @@
+// forkdb-bench-sql: the SQL benchmarks (bench/sql_bench.cc) with Google
+// Benchmark's own output and flags, so that anyone can rerun one comparison
+// (--benchmark_filter='SqlPointSelect/') and read it by machine
+// (--benchmark_format=json), followed by a summary: per operation, the median
+// items per second of each system over the repetitions and the ratio
+// forkdb_memory / sqlite_memory (above 1: forkdb is faster). The summary goes
+// to stdout after the console output, or to stderr when another format is
+// asked for, so that stdout stays machine-readable. Our own flags, removed
+// before Google Benchmark sees the rest:
+//   --quick      (or FORKDB_BENCH_QUICK=1) 100,000 rows instead of 1,000,000
+//                and a short --benchmark_min_time unless one is given
+//   --rows=N     rows in the table (at least 10,000); overrides --quick's
+// Exits 1 if any benchmark failed (a failed set-up check included).
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/fork_bench.h"
+#include "bench/sql_bench.h"
+
+namespace {
+
+void PrintHelp() {
+  std::printf(
+      "forkdb-bench-sql: forkdb's SQL front end beside SQLite.\n"
+      "  --quick    100,000 rows and a short --benchmark_min_time\n"
+      "             (also FORKDB_BENCH_QUICK=1)\n"
+      "  --rows=N   rows in the table (default 1,000,000; at least %llu)\n\n",
+      static_cast<unsigned long long>(forkdb::bench::kSqlRowsMin));
+  benchmark::PrintDefaultHelp();
+}
+
+// The number after --rows=, or 0 if it is not a whole number.
+uint64_t ParseRows(std::string_view text) {
+  uint64_t rows = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, rows);
+  if (ec != std::errc() || ptr != end) return 0;
+  return rows;
+}
+
+// Passes everything to the reporter Google Benchmark would have used, and
+// keeps each benchmark's items per second: one value per repetition, and
+// Google Benchmark's median when it reports one.
+class RatioReporter final : public benchmark::BenchmarkReporter {
+ public:
+  explicit RatioReporter(std::unique_ptr<BenchmarkReporter> display)
+      : display_(std::move(display)) {}
+
+  bool ReportContext(const Context& context) override {
+    return display_->ReportContext(context);
+  }
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.error_occurred) {
+        failed_ = true;
+        continue;
+      }
+      auto it = run.counters.find("items_per_second");
+      if (it == run.counters.end()) continue;
+      const std::string& name = run.run_name.function_name;
+      if (run.run_type == Run::RT_Iteration) {
+        items_per_second_[name].push_back(it->second.value);
+      } else if (run.aggregate_name == "median") {
+        // Google Benchmark's own median: the only figure there is with
+        // --benchmark_report_aggregates_only.
+        median_[name] = it->second.value;
+      }
+    }
+    display_->ReportRuns(runs);
+  }
+  void Finalize() override { display_->Finalize(); }
+
+  bool failed() const { return failed_; }
+
+  // Prints, per operation that ran on both systems, each system's median
+  // items per second and their ratio.
+  void PrintSummary(FILE* out) const {
+    const std::string_view a = forkdb::bench::kSqlSystems[0];
+    const std::string_view b = forkdb::bench::kSqlSystems[1];
+    bool header = false;
+    for (std::string_view op : forkdb::bench::kSqlOperations) {
+      const double ma = Median(op, a);
+      const double mb = Median(op, b);
+      if (ma <= 0 || mb <= 0) continue;
+      if (!header) {
+        std::fprintf(out,
+                     "\nMedian items per second (CPU time), %.*s / %.*s:\n",
+                     static_cast<int>(a.size()), a.data(),
+                     static_cast<int>(b.size()), b.data());
+        std::fprintf(out, "  %-20s %16.*s %16.*s %8s\n", "operation",
+                     static_cast<int>(a.size()), a.data(),
+                     static_cast<int>(b.size()), b.data(), "ratio");
+        header = true;
+      }
+      std::fprintf(out, "  %-20.*s %16.0f %16.0f %8.3f\n",
+                   static_cast<int>(op.size()), op.data(), ma, mb, ma / mb);
+    }
+  }
+
+ private:
+  // The median over the repetitions of <op>/<system>; 0 if it did not run.
+  double Median(std::string_view op, std::string_view system) const {
+    const std::string name = std::string(op) + "/" + std::string(system);
+    auto median = median_.find(name);
+    if (median != median_.end()) return median->second;
+    auto it = items_per_second_.find(name);
+    if (it == items_per_second_.end() || it->second.empty()) return 0;
+    std::vector<double> v = it->second;
+    std::sort(v.begin(), v.end());
+    const size_t mid = v.size() / 2;
+    return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  }
+
+  std::unique_ptr<BenchmarkReporter> display_;
+  std::map<std::string, std::vector<double>> items_per_second_;
+  std::map<std::string, double> median_;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = forkdb::bench::QuickModeFromEnv();
+  bool min_time_given = false;
+  std::string_view format = "console";
+  uint64_t rows = 0;  // 0: the default for the mode
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (i > 0 && arg == "--quick") {
+      quick = true;
+      continue;
+    }
+    if (i > 0 && arg.starts_with("--rows=")) {
+      rows = ParseRows(arg.substr(7));
+      if (rows < forkdb::bench::kSqlRowsMin) {
+        std::fprintf(
+            stderr, "forkdb-bench-sql: bad %s (at least %llu)\n", argv[i],
+            static_cast<unsigned long long>(forkdb::bench::kSqlRowsMin));
+        return 1;
+      }
+      continue;
+    }
+    if (arg.starts_with("--benchmark_min_time")) min_time_given = true;
+    if (arg.starts_with("--benchmark_format=")) format = arg.substr(19);
+    args.push_back(argv[i]);
+  }
+  if (rows == 0) {
+    rows =
+        quick ? forkdb::bench::kSqlRowsQuick : forkdb::bench::kSqlRowsDefault;
+  }
+  // Benchmark may keep pointers into argv: min_time outlives the run.
+  std::string min_time = forkdb::bench::kQuickMinTimeFlag;
+  if (quick && !min_time_given) args.insert(args.begin() + 1, min_time.data());
+  int args_count = static_cast<int>(args.size());
+  args.push_back(nullptr);
+  benchmark::Initialize(&args_count, args.data(), PrintHelp);
+  if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
+
+  // The display reporter --benchmark_format asks for (Initialize() has
+  // refused any other value), wrapped to collect the summary's figures.
+  std::unique_ptr<benchmark::BenchmarkReporter> display;
+  if (format == "json") {
+    display = std::make_unique<benchmark::JSONReporter>();
+  } else if (format == "csv") {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    display = std::make_unique<benchmark::CSVReporter>();
+#pragma GCC diagnostic pop
+  } else {
+    // Google Benchmark's default: colour on a terminal only.
+    display = std::make_unique<benchmark::ConsoleReporter>(
+        isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
+                              : benchmark::ConsoleReporter::OO_None);
+  }
+  RatioReporter reporter(std::move(display));
+
+  forkdb::bench::RegisterSqlBenchmarks(rows);
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  forkdb::bench::ReleaseSqlBenchFixtures();
+  benchmark::Shutdown();
+  reporter.PrintSummary(format == "console" ? stdout : stderr);
+  if (reporter.failed()) {
+    std::fprintf(stderr, "forkdb-bench-sql: a benchmark failed (above)\n");
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,7 @@
+-- Seed: integer overflow and division by zero are errors.
+SELECT 9223372036854775807 + 1;
+SELECT -9223372036854775808 - 1;
+SELECT 1 / 0;
+SELECT 5 % 0;
+SELECT 7 / 2, -7 / 2, 7.0 / 2, 1e308 * 10;
+SELECT 9223372036854775808;

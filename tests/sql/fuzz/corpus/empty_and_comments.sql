@@ -1,0 +1,4 @@
+-- Seed: stray semicolons, blank statements and comments only.
+;;
+  ; /* nothing */ ;
+-- only a comment

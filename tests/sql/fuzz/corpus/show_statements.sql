@@ -1,0 +1,8 @@
+-- Seed: SHOW statements on an empty and a small database.
+SHOW TABLES;
+SHOW FORKS;
+SHOW CREATE TABLE nothing;
+CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT DEFAULT 'x' NOT NULL);
+CREATE INDEX iv ON t (v);
+SHOW CREATE TABLE t;
+SHOW TABLES;

@@ -1,0 +1,14 @@
+-- Seed: BEGIN, COMMIT, ROLLBACK, a failed statement inside a transaction.
+CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+BEGIN;
+INSERT INTO t VALUES (1, 'a');
+INSERT INTO t VALUES (1, 'dup');
+INSERT INTO t VALUES (2, 'b');
+COMMIT;
+BEGIN;
+DELETE FROM t;
+ROLLBACK;
+SELECT * FROM t;
+COMMIT;
+BEGIN;
+BEGIN;

@@ -3,11 +3,14 @@
 #ifndef FORKDB_BENCH_BENCH_UTIL_H_
 #define FORKDB_BENCH_BENCH_UTIL_H_
 
+#include <benchmark/benchmark.h>
 #include <rocksdb/status.h>
 #include <sqlite3.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "forkdb/status.h"
 
@@ -38,6 +41,33 @@ class ScratchDir {
 
 // Removes the scratch root and everything in it; for the end of a run.
 void RemoveScratchRoot();
+
+// Registers the benchmark "<op>/<system>" running fn(state, system),
+// measured in process CPU time and shown in microseconds (the table
+// benchmarks' convention: forkdb-bench-engine, forkdb-bench-sql).
+using SystemBenchFn = void (*)(benchmark::State&, std::string_view);
+benchmark::internal::Benchmark* RegisterSystemBenchmark(std::string_view op,
+                                                        std::string_view system,
+                                                        SystemBenchFn fn);
+
+// The table benchmarks' own flags, taken out of argv before Google Benchmark
+// sees the rest: --quick (or FORKDB_BENCH_QUICK=1) and --rows=N.
+struct TableBenchArgs {
+  bool quick = false;
+  uint64_t rows = 0;                    // the mode's default unless --rows=N
+  std::string_view format = "console";  // --benchmark_format's value
+  // argv without our flags, with a short --benchmark_min_time first in quick
+  // mode unless one was given; null-terminated; points into argv and into
+  // this object (keep it alive while Google Benchmark runs).
+  std::vector<char*> args;
+  std::string min_time;
+};
+
+// Fills `out` from argv; false, after a message on stderr naming `program`,
+// for a --rows below `rows_min`.
+bool ParseTableBenchArgs(int argc, char** argv, std::string_view program,
+                         uint64_t rows_min, uint64_t rows_default,
+                         uint64_t rows_quick, TableBenchArgs* out);
 
 }  // namespace forkdb::bench
 

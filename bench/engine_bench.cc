@@ -880,15 +880,10 @@ void ReseedPerTest(benchmark::State& state, std::string_view system) {
   state.SetItemsProcessed(state.iterations());
 }
 
-using BenchFn = void (*)(benchmark::State&, std::string_view);
-
 benchmark::internal::Benchmark* Register(std::string_view op,
-                                         std::string_view system, BenchFn fn) {
-  const std::string name = std::string(op) + "/" + std::string(system);
-  benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
-      name.c_str(),
-      [fn, system](benchmark::State& state) { fn(state, system); });
-  return b->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+                                         std::string_view system,
+                                         SystemBenchFn fn) {
+  return RegisterSystemBenchmark(op, system, fn);
 }
 
 }  // namespace

@@ -655,15 +655,10 @@ void SqlInsert(benchmark::State& state, std::string_view system) {
                           static_cast<int64_t>(kBatchRows));
 }
 
-using BenchFn = void (*)(benchmark::State&, std::string_view);
-
 benchmark::internal::Benchmark* Register(std::string_view op,
-                                         std::string_view system, BenchFn fn) {
-  const std::string name = std::string(op) + "/" + std::string(system);
-  benchmark::internal::Benchmark* b = benchmark::RegisterBenchmark(
-      name.c_str(),
-      [fn, system](benchmark::State& state) { fn(state, system); });
-  return b->MeasureProcessCPUTime()->Unit(benchmark::kMicrosecond);
+                                         std::string_view system,
+                                         SystemBenchFn fn) {
+  return RegisterSystemBenchmark(op, system, fn);
 }
 
 }  // namespace

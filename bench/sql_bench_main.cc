@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "bench/fork_bench.h"
 #include "bench/sql_bench.h"
 
@@ -36,15 +37,6 @@ void PrintHelp() {
       "  --rows=N   rows in the table (default 1,000,000; at least %llu)\n\n",
       static_cast<unsigned long long>(forkdb::bench::kSqlRowsMin));
   benchmark::PrintDefaultHelp();
-}
-
-// The number after --rows=, or 0 if it is not a whole number.
-uint64_t ParseRows(std::string_view text) {
-  uint64_t rows = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, rows);
-  if (ec != std::errc() || ptr != end) return 0;
-  return rows;
 }
 
 // Passes everything to the reporter Google Benchmark would have used, and
@@ -129,40 +121,16 @@ class RatioReporter final : public benchmark::BenchmarkReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = forkdb::bench::QuickModeFromEnv();
-  bool min_time_given = false;
-  std::string_view format = "console";
-  uint64_t rows = 0;  // 0: the default for the mode
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (i > 0 && arg == "--quick") {
-      quick = true;
-      continue;
-    }
-    if (i > 0 && arg.starts_with("--rows=")) {
-      rows = ParseRows(arg.substr(7));
-      if (rows < forkdb::bench::kSqlRowsMin) {
-        std::fprintf(
-            stderr, "forkdb-bench-sql: bad %s (at least %llu)\n", argv[i],
-            static_cast<unsigned long long>(forkdb::bench::kSqlRowsMin));
-        return 1;
-      }
-      continue;
-    }
-    if (arg.starts_with("--benchmark_min_time")) min_time_given = true;
-    if (arg.starts_with("--benchmark_format=")) format = arg.substr(19);
-    args.push_back(argv[i]);
-  }
-  if (rows == 0) {
-    rows =
-        quick ? forkdb::bench::kSqlRowsQuick : forkdb::bench::kSqlRowsDefault;
-  }
-  // Benchmark may keep pointers into argv: min_time outlives the run.
-  std::string min_time = forkdb::bench::kQuickMinTimeFlag;
-  if (quick && !min_time_given) args.insert(args.begin() + 1, min_time.data());
-  int args_count = static_cast<int>(args.size());
-  args.push_back(nullptr);
+  forkdb::bench::TableBenchArgs parsed;
+  if (!forkdb::bench::ParseTableBenchArgs(
+          argc, argv, "forkdb-bench-sql", forkdb::bench::kSqlRowsMin,
+          forkdb::bench::kSqlRowsDefault, forkdb::bench::kSqlRowsQuick,
+          &parsed))
+    return 1;
+  const uint64_t rows = parsed.rows;
+  std::vector<char*>& args = parsed.args;
+  int args_count = static_cast<int>(args.size()) - 1;  // without the null
+  const std::string_view format = parsed.format;
   benchmark::Initialize(&args_count, args.data(), PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
 

@@ -230,9 +230,6 @@ struct ParsedStatement {
   StatementBody body;
 };
 
-// The SQL spelling of a type, as SHOW CREATE TABLE writes it.
-const char* TypeSqlName(Type type);
-
 }  // namespace forkdb::sql
 
 #endif  // FORKDB_SQL_AST_H_

@@ -463,7 +463,7 @@ std::string CreateTableText(const TableDef& def) {
   for (size_t i = 0; i < def.columns.size(); ++i) {
     const ColumnDef& c = def.columns[i];
     if (i > 0) out += ", ";
-    out += QuoteName(c.name) + " " + TypeSqlName(c.type);
+    out += QuoteName(c.name) + " " + engine::TypeName(c.type);
     const bool is_key = inline_key && def.primary_key[0] == c.id;
     if (is_key) out += " PRIMARY KEY";
     if (c.not_null && !is_key) out += " NOT NULL";
@@ -1053,7 +1053,7 @@ Status AlterColumnType(Transaction& txn, const std::string& table,
           return Status::InvalidArgument(
               "table ", def.name, " column ", c.name, ": default ",
               c.default_value->ToString(), " is not exactly a ",
-              TypeSqlName(type));
+              engine::TypeName(type));
         copy.default_value = std::move(d);
       }
     }
@@ -1071,7 +1071,7 @@ Status AlterColumnType(Transaction& txn, const std::string& table,
         return Status::InvalidArgument(
             "table ", def.name, " column ", target->name, ": value ",
             row[pos].ToString(), " does not convert exactly to ",
-            TypeSqlName(type));
+            engine::TypeName(type));
       row[pos] = std::move(*v);
       rows.push_back(std::move(row));
       FORKDB_RETURN_IF_ERROR(cursor.Next());
@@ -1213,6 +1213,25 @@ Status Executable::Run(SessionState& session,
 template <typename Rebind>
 Status Executable::RunBody(SessionState& session,
                            const std::vector<Value>& params, Rebind& rebind) {
+  // UPDATE and DELETE: every row WHERE accepts is read first, then written
+  // by `write`, all as one atomic statement.
+  using MatchWrite =
+      std::function<Status(Transaction&, const Row& key, const Row& row)>;
+  auto write_matches = [&](const std::string& table, const Expr* where,
+                           const MatchWrite& write) -> Status {
+    return WithWriter(
+        session, WriteFn([&](Transaction& txn, WriteScope& scope) -> Status {
+          FORKDB_RETURN_IF_ERROR(rebind(txn, table));
+          FORKDB_ASSIGN_OR_RETURN(auto matches,
+                                  Matches(txn, *plan_, where, params));
+          FORKDB_RETURN_IF_ERROR(scope.Expect(matches.size()));
+          for (const auto& [key, row] : matches) {
+            FORKDB_RETURN_IF_ERROR(write(txn, key, row));
+            ++changes_;
+          }
+          return Status();
+        }));
+  };
   return std::visit(
       [&](auto& s) -> Status {
         using T = std::decay_t<decltype(s)>;
@@ -1232,40 +1251,24 @@ Status Executable::RunBody(SessionState& session,
                 return RunInsert(txn, s, *plan_, params, &changes_);
               }));
         } else if constexpr (std::is_same_v<T, UpdateStmt>) {
-          return WithWriter(
-              session,
-              WriteFn([&](Transaction& txn, WriteScope& scope) -> Status {
-                FORKDB_RETURN_IF_ERROR(rebind(txn, s.table));
-                FORKDB_ASSIGN_OR_RETURN(
-                    auto matches, Matches(txn, *plan_, s.where.get(), params));
-                FORKDB_RETURN_IF_ERROR(scope.Expect(matches.size()));
-                for (auto& [key, row] : matches) {
-                  EvalContext ctx;
-                  ctx.params = &params;
-                  ctx.row = &row;
-                  Row updated = row;
-                  for (const auto& [pos, e] : plan_->sets) {
-                    FORKDB_ASSIGN_OR_RETURN(updated[pos], Evaluate(*e, ctx));
-                  }
-                  FORKDB_RETURN_IF_ERROR(txn.Update(s.table, key, updated));
-                  ++changes_;
+          return write_matches(
+              s.table, s.where.get(),
+              [&](Transaction& txn, const Row& key, const Row& row) -> Status {
+                EvalContext ctx;
+                ctx.params = &params;
+                ctx.row = &row;
+                Row updated = row;
+                for (const auto& [pos, e] : plan_->sets) {
+                  FORKDB_ASSIGN_OR_RETURN(updated[pos], Evaluate(*e, ctx));
                 }
-                return Status();
-              }));
+                return txn.Update(s.table, key, updated);
+              });
         } else if constexpr (std::is_same_v<T, DeleteStmt>) {
-          return WithWriter(
-              session,
-              WriteFn([&](Transaction& txn, WriteScope& scope) -> Status {
-                FORKDB_RETURN_IF_ERROR(rebind(txn, s.table));
-                FORKDB_ASSIGN_OR_RETURN(
-                    auto matches, Matches(txn, *plan_, s.where.get(), params));
-                FORKDB_RETURN_IF_ERROR(scope.Expect(matches.size()));
-                for (auto& [key, row] : matches) {
-                  FORKDB_RETURN_IF_ERROR(txn.Delete(s.table, key));
-                  ++changes_;
-                }
-                return Status();
-              }));
+          return write_matches(
+              s.table, s.where.get(),
+              [&](Transaction& txn, const Row& key, const Row&) -> Status {
+                return txn.Delete(s.table, key);
+              });
         } else if constexpr (std::is_same_v<T, CreateTableStmt>) {
           return WithWriter(
               session, [&](Transaction& txn) { return CreateTable(txn, s); });

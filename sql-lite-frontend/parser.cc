@@ -1072,22 +1072,4 @@ Result<std::optional<ParsedStatement>> ParseStatement(std::string_view sql,
   return parsed;
 }
 
-const char* TypeSqlName(Type type) {
-  switch (type) {
-    case Type::kNull:
-      return "NULL";
-    case Type::kInteger:
-      return "INTEGER";
-    case Type::kReal:
-      return "REAL";
-    case Type::kText:
-      return "TEXT";
-    case Type::kBlob:
-      return "BLOB";
-    case Type::kBoolean:
-      return "BOOLEAN";
-  }
-  return "?";
-}
-
 }  // namespace forkdb::sql

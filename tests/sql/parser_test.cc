@@ -129,8 +129,8 @@ std::string Sexp(const Expr& e) {
       return out + ")";
     }
     case ExprKind::kCast:
-      return "(CAST " + Sexp(*e.args[0]) + " AS " + TypeSqlName(e.cast_type) +
-             ")";
+      return "(CAST " + Sexp(*e.args[0]) + " AS " +
+             engine::TypeName(e.cast_type) + ")";
     case ExprKind::kFunction:
       return "(" + e.name + (e.star ? " *" : "") + args(0) + ")";
   }

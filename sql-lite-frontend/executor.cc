@@ -67,6 +67,7 @@ struct AccessPath {
   const Expr* lo = nullptr;     // on the key or index column after `eq`
   const Expr* hi = nullptr;
   bool hi_inclusive = false;
+  bool exact = false;  // reads exactly the rows WHERE accepts (Covers())
 };
 
 struct Plan {
@@ -199,14 +200,8 @@ BinaryOp Flip(BinaryOp op) {
       return op;
   }
 }
-
-void CollectTerms(const Expr* e, std::vector<Term>* terms) {
-  if (e == nullptr) return;
-  if (e->kind == ExprKind::kBinary && e->binary == BinaryOp::kAnd) {
-    CollectTerms(e->args[0].get(), terms);
-    CollectTerms(e->args[1].get(), terms);
-    return;
-  }
+// One conjunct as a term, if it is one.
+void CollectTerm(const Expr* e, std::vector<Term>* terms) {
   if (e->kind == ExprKind::kBinary &&
       (e->binary == BinaryOp::kEq || e->binary == BinaryOp::kLt ||
        e->binary == BinaryOp::kLe || e->binary == BinaryOp::kGt ||
@@ -230,6 +225,19 @@ void CollectTerms(const Expr* e, std::vector<Term>* terms) {
   }
 }
 
+// `*all` turns false if a conjunct of `e` is not a term.
+void CollectTerms(const Expr* e, std::vector<Term>* terms, bool* all) {
+  if (e == nullptr) return;
+  if (e->kind == ExprKind::kBinary && e->binary == BinaryOp::kAnd) {
+    CollectTerms(e->args[0].get(), terms, all);
+    CollectTerms(e->args[1].get(), terms, all);
+    return;
+  }
+  const size_t before = terms->size();
+  CollectTerm(e, terms);
+  if (terms->size() == before) *all = false;
+}
+
 const Expr* FindTerm(const std::vector<Term>& terms, size_t column,
                      std::initializer_list<BinaryOp> ops, BinaryOp* op) {
   for (const Term& t : terms) {
@@ -251,13 +259,36 @@ size_t ColumnPosition(const TableDef& def, uint32_t id) {
   return 0;
 }
 
+// Whether the rows `path` reads are exactly those WHERE accepts: WHERE is
+// nothing but terms, and the path uses every one of them with its exact
+// meaning (keys are NOT NULL and ordered as Compare() orders values, so a
+// key range means what the comparisons mean; an index range without a lower
+// bound would also read the NULL entries).
+bool Covers(const AccessPath& path, const std::vector<Term>& terms,
+            bool all_terms, bool lo_inclusive) {
+  if (!all_terms || path.kind == AccessPath::Kind::kScan) return false;
+  if (path.lo != nullptr && !lo_inclusive) return false;
+  if (path.kind == AccessPath::Kind::kIndex && path.lo == nullptr &&
+      path.hi != nullptr)
+    return false;
+  for (const Term& t : terms) {
+    bool used = t.value == path.lo || t.value == path.hi;
+    for (const Expr* e : path.eq) used = used || t.value == e;
+    if (!used) return false;
+  }
+  return true;
+}
+
 AccessPath ChooseAccess(const Plan& plan, const Expr* where) {
   std::vector<Term> terms;
-  CollectTerms(where, &terms);
+  bool all_terms = true;
+  CollectTerms(where, &terms, &all_terms);
+  bool best_lo_inclusive = false;
   AccessPath best;
   int best_score = 0;
   if (!plan.key_columns.empty()) {
     AccessPath p;
+    BinaryOp lo_op = BinaryOp::kGt;
     p.kind = AccessPath::Kind::kKeyRange;
     for (size_t c : plan.key_columns) {
       const Expr* v = FindTerm(terms, c, {BinaryOp::kEq}, nullptr);
@@ -269,7 +300,7 @@ AccessPath ChooseAccess(const Plan& plan, const Expr* where) {
       score = 1000;
     } else {
       const size_t c = plan.key_columns[p.eq.size()];
-      p.lo = FindTerm(terms, c, {BinaryOp::kGe, BinaryOp::kGt}, nullptr);
+      p.lo = FindTerm(terms, c, {BinaryOp::kGe, BinaryOp::kGt}, &lo_op);
       BinaryOp op = BinaryOp::kLt;
       p.hi = FindTerm(terms, c, {BinaryOp::kLe, BinaryOp::kLt}, &op);
       p.hi_inclusive = op == BinaryOp::kLe;
@@ -278,10 +309,12 @@ AccessPath ChooseAccess(const Plan& plan, const Expr* where) {
     if (score > best_score) {
       best = p;
       best_score = score;
+      best_lo_inclusive = lo_op == BinaryOp::kGe;
     }
   }
   for (const IndexDef& index : plan.def.indexes) {
     AccessPath p;
+    BinaryOp lo_op = BinaryOp::kGt;
     p.kind = AccessPath::Kind::kIndex;
     p.index = index.name;
     for (uint32_t id : index.columns) {
@@ -295,7 +328,7 @@ AccessPath ChooseAccess(const Plan& plan, const Expr* where) {
       score = 900;
     } else if (p.eq.size() < index.columns.size()) {
       const size_t c = ColumnPosition(plan.def, index.columns[p.eq.size()]);
-      p.lo = FindTerm(terms, c, {BinaryOp::kGe, BinaryOp::kGt}, nullptr);
+      p.lo = FindTerm(terms, c, {BinaryOp::kGe, BinaryOp::kGt}, &lo_op);
       BinaryOp op = BinaryOp::kLt;
       p.hi = FindTerm(terms, c, {BinaryOp::kLe, BinaryOp::kLt}, &op);
       p.hi_inclusive = op == BinaryOp::kLe;
@@ -305,8 +338,10 @@ AccessPath ChooseAccess(const Plan& plan, const Expr* where) {
     if (score > best_score) {
       best = p;
       best_score = score;
+      best_lo_inclusive = lo_op == BinaryOp::kGe;
     }
   }
+  best.exact = Covers(best, terms, all_terms, best_lo_inclusive);
   return best;
 }
 
@@ -713,6 +748,8 @@ struct OutputRow {
 
 Status RunSelect(const Reader* reader, const SelectStmt& s, const Plan& plan,
                  const std::vector<Value>& params, std::vector<Row>* rows) {
+  // A path that reads exactly WHERE's rows spares evaluating it per row.
+  const Expr* where = plan.access.exact ? nullptr : s.where.get();
   EvalContext base;
   base.params = &params;
   std::vector<OutputRow> out;
@@ -746,16 +783,16 @@ Status RunSelect(const Reader* reader, const SelectStmt& s, const Plan& plan,
       FORKDB_ASSIGN_OR_RETURN(bool pass, Passes(s.where.get(), base));
       if (pass) FORKDB_RETURN_IF_ERROR(emit(base));
     } else {
-      FORKDB_RETURN_IF_ERROR(ForEachRow(
-          *reader, plan, base, /*want_keys=*/false,
-          [&](const Row&, const Row& row) -> Result<bool> {
-            if (streaming && out.size() >= enough) return false;
-            EvalContext ctx = base;
-            ctx.row = &row;
-            FORKDB_ASSIGN_OR_RETURN(bool pass, Passes(s.where.get(), ctx));
-            if (pass) FORKDB_RETURN_IF_ERROR(emit(ctx));
-            return !(streaming && out.size() >= enough);
-          }));
+      FORKDB_RETURN_IF_ERROR(
+          ForEachRow(*reader, plan, base, /*want_keys=*/false,
+                     [&](const Row&, const Row& row) -> Result<bool> {
+                       if (streaming && out.size() >= enough) return false;
+                       EvalContext ctx = base;
+                       ctx.row = &row;
+                       FORKDB_ASSIGN_OR_RETURN(bool pass, Passes(where, ctx));
+                       if (pass) FORKDB_RETURN_IF_ERROR(emit(ctx));
+                       return !(streaming && out.size() >= enough);
+                     }));
     }
   } else {
     struct Group {
@@ -790,15 +827,15 @@ Status RunSelect(const Reader* reader, const SelectStmt& s, const Plan& plan,
       FORKDB_ASSIGN_OR_RETURN(bool pass, Passes(s.where.get(), base));
       if (pass) FORKDB_RETURN_IF_ERROR(add(base));
     } else {
-      FORKDB_RETURN_IF_ERROR(ForEachRow(
-          *reader, plan, base, /*want_keys=*/false,
-          [&](const Row&, const Row& row) -> Result<bool> {
-            EvalContext ctx = base;
-            ctx.row = &row;
-            FORKDB_ASSIGN_OR_RETURN(bool pass, Passes(s.where.get(), ctx));
-            if (pass) FORKDB_RETURN_IF_ERROR(add(ctx));
-            return true;
-          }));
+      FORKDB_RETURN_IF_ERROR(
+          ForEachRow(*reader, plan, base, /*want_keys=*/false,
+                     [&](const Row&, const Row& row) -> Result<bool> {
+                       EvalContext ctx = base;
+                       ctx.row = &row;
+                       FORKDB_ASSIGN_OR_RETURN(bool pass, Passes(where, ctx));
+                       if (pass) FORKDB_RETURN_IF_ERROR(add(ctx));
+                       return true;
+                     }));
     }
     if (groups.empty() && s.group_by.empty()) {
       // An aggregate over no rows is one row (count 0, sum NULL, ...).
@@ -956,6 +993,7 @@ Result<std::vector<std::pair<Row, Row>>> Matches(
     const Reader& reader, const Plan& plan, const Expr* where,
     const std::vector<Value>& params) {
   std::vector<std::pair<Row, Row>> out;
+  if (plan.access.exact) where = nullptr;  // as in RunSelect
   EvalContext base;
   base.params = &params;
   FORKDB_RETURN_IF_ERROR(

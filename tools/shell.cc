@@ -839,7 +839,7 @@ Status Shell::RunDotCommand(std::string_view line) {
 
 std::string Usage() {
   return std::string(
-             "Usage: forkdb [OPTIONS] [PATH]\n"
+             "usage: forkdb [OPTIONS] [PATH]\n"
              "       forkdb check [--store-only] PATH\n"
              "       forkdb demo [MIB]\n"
              "\n"

@@ -630,6 +630,28 @@ TEST_F(ExecutorTest, SelectWithoutFromGivesOneRow) {
   EXPECT_EQ(Q("SELECT *"), Rows{"error: 1:8: * needs a FROM clause"});
 }
 
+TEST_F(ExecutorTest, WhereAndHavingMayNameResultAliases) {
+  // As in SQLite: an alias stands for its expression; a table column of the
+  // same name wins; an alias of an aggregate cannot be used in WHERE.
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE a (x INTEGER, y INTEGER);"
+           "INSERT INTO a VALUES (1, 10), (2, 20), (3, 30);"));
+  EXPECT_EQ(Q("SELECT x * 2 AS k FROM a WHERE k > 2 ORDER BY k"),
+            (Rows{"4", "6"}));
+  EXPECT_EQ(Q("SELECT x % 2 AS odd, count(*) AS n FROM a GROUP BY odd "
+              "HAVING n > 1"),
+            Rows{"1, 2"});
+  EXPECT_EQ(Q("SELECT y AS x FROM a WHERE x = 2"), Rows{"20"});
+  EXPECT_EQ(Q("SELECT count(*) AS n FROM a WHERE n > 1"),
+            Rows{"error: 1:35: misuse of aggregate: n"});
+}
+
+TEST_F(ExecutorTest, SubstrOfAnEmptyBlobIsNullAsInSqlite) {
+  EXPECT_EQ(Q("SELECT substr(x'', 1) IS NULL, substr('', 1), "
+              "substr(x'0102', 2)"),
+            Rows{"1, '', x'02'"});
+}
+
 TEST_F(ExecutorTest, ResultColumnsAreNamedByAliasColumnOrText) {
   LoadSample();
   EXPECT_EQ(Names("SELECT * FROM t"),

@@ -203,6 +203,7 @@ struct TransactionView final : Reader::View {
   std::optional<Catalog> cat;
   std::shared_ptr<const CommitHook> hook;
   ChangeSet changes;
+  std::string statement;      // SetStatement(): recorded with schema changes
   std::vector<size_t> marks;  // changes recorded at each open savepoint
   bool active = true;
 };
@@ -591,7 +592,8 @@ Status SchemaStep(TransactionView* v, SchemaChange::Kind kind,
                   std::string object, std::string before_table, Fn&& fn) {
   FORKDB_RETURN_IF_ERROR(v->Usable());
   FORKDB_ASSIGN_OR_RETURN(Catalog * cat, v->catalog());
-  SchemaChange change{kind, std::move(object), std::nullopt, std::nullopt};
+  SchemaChange change{kind, std::move(object), std::nullopt, std::nullopt,
+                      v->capturing() ? v->statement : std::string()};
   std::string after_table = before_table;
   Status s = InSavepoint(v->txn.get(), [&]() -> Status {
     if (v->capturing() && !before_table.empty()) {
@@ -743,6 +745,10 @@ Status Transaction::ReleaseSavepoint() {
   FORKDB_RETURN_IF_ERROR(v->txn->ReleaseSavepoint());
   v->marks.pop_back();
   return Status();
+}
+
+void Transaction::SetStatement(std::string_view sql) {
+  if (view_ != nullptr) AsTxn(view_)->statement = std::string(sql);
 }
 
 const ChangeSet& Transaction::changes() const {

@@ -599,6 +599,7 @@ Status WithWriter(SessionState& s,
                   const std::function<Status(Transaction&)>& fn) {
   return WithWriter(s, [&](Transaction& txn, WriteScope& scope) -> Status {
     FORKDB_RETURN_IF_ERROR(scope.Expect(2));
+    txn.SetStatement(s.statement);  // for the commit hook's schema changes
     return fn(txn);
   });
 }
@@ -1243,7 +1244,9 @@ Status Executable::Run(SessionState& session,
     session.snapshot.reset();
     ++session.epoch;
   }
+  session.statement = parsed_.text;
   Status result = RunBody(session, params, rebind);
+  session.statement = {};
   if (!result.ok()) ++session.epoch;  // a failed write may have undone DDL
   return result;
 }

@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "forkdb/database.h"
@@ -45,6 +46,8 @@ struct SessionState {
   // snapshot or transaction, DDL, a failed write, another fork); a plan
   // checked at the current epoch need not be checked again.
   uint64_t epoch = 1;
+  // The text of the statement running now, for the schema changes it makes.
+  std::string_view statement;
 };
 
 struct Plan;  // executor.cc

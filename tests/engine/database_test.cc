@@ -287,6 +287,7 @@ TEST_P(DatabaseTest, CommitHookSeesEveryChangeInOrder) {
   ENGINE_ASSERT_OK(txn.Delete("kv", {I(2)}));
   ENGINE_ASSERT_OK(txn.RollbackToSavepoint());  // takes the delete back
   EXPECT_TRUE(txn.Insert("kv", {I(10), T("dup")}).status().IsInvalidArgument());
+  txn.SetStatement("ALTER TABLE kv ADD COLUMN n INTEGER");
   ENGINE_ASSERT_OK(txn.AddColumn("kv", Col("n", Type::kInteger)));
   ENGINE_ASSERT_OK(txn.Delete("kv", {I(2)}));
   ENGINE_ASSERT_OK(txn.Commit());
@@ -300,6 +301,7 @@ TEST_P(DatabaseTest, CommitHookSeesEveryChangeInOrder) {
             SchemaChange::Kind::kCreateTable);
   EXPECT_FALSE(std::get<SchemaChange>(seed.changes[0]).before.has_value());
   EXPECT_EQ(std::get<SchemaChange>(seed.changes[0]).after->name, "kv");
+  EXPECT_EQ(std::get<SchemaChange>(seed.changes[0]).statement, "");
   const auto& ins = std::get<RowChange>(seed.changes[2]);
   EXPECT_EQ(ins.kind, RowChange::Kind::kInsert);
   EXPECT_EQ(ins.key, (Row{I(2)}));
@@ -318,6 +320,7 @@ TEST_P(DatabaseTest, CommitHookSeesEveryChangeInOrder) {
   EXPECT_EQ(alter.kind, SchemaChange::Kind::kAlterTable);
   EXPECT_EQ(alter.before->columns.size(), 2u);
   EXPECT_EQ(alter.after->columns.size(), 3u);
+  EXPECT_EQ(alter.statement, "ALTER TABLE kv ADD COLUMN n INTEGER");
   const auto& del = std::get<RowChange>(c.changes[2]);
   EXPECT_EQ(del.kind, RowChange::Kind::kDelete);
   EXPECT_EQ(*del.before, (Row{I(2), T("v2"), Value::Null()}));

@@ -646,6 +646,31 @@ TEST_F(ExecutorTest, WhereAndHavingMayNameResultAliases) {
             Rows{"error: 1:35: misuse of aggregate: n"});
 }
 
+TEST_F(ExecutorTest, CommitHookSeesEachSchemaChangesStatementText) {
+  // The binlog's DDL events carry the statement: the session gives the
+  // engine each statement's text, in autocommit mode and inside BEGIN.
+  std::vector<std::string> statements;
+  session_->database().SetCommitHook(
+      [&](const forkdb::engine::ChangeSet& c,
+          forkdb::engine::CommitContext&) -> Status {
+        for (const auto& change : c.changes)
+          if (const auto* s =
+                  std::get_if<forkdb::engine::SchemaChange>(&change))
+            statements.push_back(s->statement);
+        return Status();
+      });
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE h (a INTEGER PRIMARY KEY, b TEXT UNIQUE);"
+           "BEGIN; INSERT INTO h VALUES (1, 'x');"
+           "ALTER TABLE h ADD COLUMN c INTEGER; COMMIT;"));
+  session_->database().SetCommitHook({});
+  EXPECT_EQ(statements,
+            (std::vector<std::string>{
+                "CREATE TABLE h (a INTEGER PRIMARY KEY, b TEXT UNIQUE);",
+                "CREATE TABLE h (a INTEGER PRIMARY KEY, b TEXT UNIQUE);",
+                "ALTER TABLE h ADD COLUMN c INTEGER;"}));
+}
+
 TEST_F(ExecutorTest, SubstrOfAnEmptyBlobIsNullAsInSqlite) {
   EXPECT_EQ(Q("SELECT substr(x'', 1) IS NULL, substr('', 1), "
               "substr(x'0102', 2)"),

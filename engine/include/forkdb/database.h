@@ -130,6 +130,9 @@ struct SchemaChange {
   std::string object;
   std::optional<TableDef> before;
   std::optional<TableDef> after;
+  // The statement that made the change, as Transaction::SetStatement() gave
+  // it (the SQL layer gives each statement's text); empty if none was.
+  std::string statement;
 };
 
 using Change = std::variant<RowChange, SchemaChange>;
@@ -329,6 +332,10 @@ class Transaction final : public Reader {
   Status Savepoint();
   Status RollbackToSavepoint();
   Status ReleaseSavepoint();
+
+  // Text recorded with the schema changes made from now on (the SQL
+  // layer's statement text; binlog DDL events carry it). O(size).
+  void SetStatement(std::string_view sql);
 
   // The changes recorded so far: only while a commit hook is set (see
   // Database::SetCommitHook), otherwise always empty.

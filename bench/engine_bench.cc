@@ -880,11 +880,7 @@ void ReseedPerTest(benchmark::State& state, std::string_view system) {
   state.SetItemsProcessed(state.iterations());
 }
 
-benchmark::internal::Benchmark* Register(std::string_view op,
-                                         std::string_view system,
-                                         SystemBenchFn fn) {
-  return RegisterSystemBenchmark(op, system, fn);
-}
+constexpr auto& Register = RegisterSystemBenchmark;
 
 }  // namespace
 

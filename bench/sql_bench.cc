@@ -655,11 +655,7 @@ void SqlInsert(benchmark::State& state, std::string_view system) {
                           static_cast<int64_t>(kBatchRows));
 }
 
-benchmark::internal::Benchmark* Register(std::string_view op,
-                                         std::string_view system,
-                                         SystemBenchFn fn) {
-  return RegisterSystemBenchmark(op, system, fn);
-}
+constexpr auto& Register = RegisterSystemBenchmark;
 
 }  // namespace
 

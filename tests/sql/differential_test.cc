@@ -52,7 +52,8 @@
 //      are declared NOT NULL (SQLite would allow NULL in them).
 //   9. A grouped SELECT shows only its GROUP BY expressions and aggregates
 //      (no bare columns); GROUP BY and ORDER BY never name a constant (SQLite
-//      reads an integer there as a column number). No HAVING without GROUP
+//      reads an integer there as a column number), nor an AND with a literal
+//      0 operand (SQLite's parser folds it to the integer 0). No HAVING without GROUP
 //      BY. Schema changes happen outside transactions.
 //  10. Two differences from SQLite are steered around. substr() of a
 //      zero-length BLOB is NULL in SQLite and x'' in forkdb, so substr() of
@@ -479,6 +480,7 @@ struct Expr {
   bool constant = true;    // refers to no column
   bool aggregate = false;  // holds an aggregate call
   bool column = false;     // a bare column reference
+  bool zero = false;       // SQLite's parser makes it the integer literal 0
 };
 
 bool ExactReal(double bound, int frac) {
@@ -617,6 +619,7 @@ class Generator {
     e.kind = Kind::kInt;
     e.prec = v < 0 ? kUnary : kAtom;
     e.bound = static_cast<double>(v < 0 ? -v : v);
+    e.zero = v == 0;
     return e;
   }
   Expr RealLit(double v) {
@@ -1177,6 +1180,7 @@ class Generator {
         e.prec = prec;
         e.bound = 1;
         e.kind = Kind::kInt;
+        e.zero = conj && (a.zero || b.zero);  // SQLite folds `0 AND x` to 0
         return e;
       }
       case 13: {  // a number as a condition: true when nonzero
@@ -2303,7 +2307,7 @@ class Round {
   std::string OrderByItems(const std::vector<Item>& items) {
     std::vector<std::string> terms;
     for (const Item& item : items) {
-      if (item.expr.constant) continue;
+      if (item.expr.constant || item.expr.zero) continue;
       std::string term = !item.alias.empty() && gen_.Chance(0.5)
                              ? gen_.Id(item.alias)
                              : item.expr.sql;
@@ -2383,7 +2387,9 @@ class Round {
       step.ordered = true;
     } else if (order == 3) {  // an order that need not be total
       const Expr key = gen_.Gen(gen_.AnyKind(), 1);
-      if (!key.constant) sql += " " + gen_.K("ORDER BY") + " " + key.sql;
+      if (!key.constant && !key.zero) {
+        sql += " " + gen_.K("ORDER BY") + " " + key.sql;
+      }
     }
     if (step.ordered && gen_.Chance(0.4)) sql += Limit();
     step.sql = sql;
@@ -2401,10 +2407,10 @@ class Round {
       } else {
         for (int attempt = 0; attempt < 5; ++attempt) {
           key = gen_.Gen(gen_.AnyKind(), 1);
-          if (!key.constant) break;
+          if (!key.constant && !key.zero) break;
         }
       }
-      if (key.constant) key = gen_.ColumnRef(Kind::kInt);
+      if (key.constant || key.zero) key = gen_.ColumnRef(Kind::kInt);
       if (key.constant) continue;  // no such column: the literal is useless
       gen_.group_keys.push_back(key);
     }

@@ -1,5 +1,7 @@
 #include "engine/check.h"
 
+#include "binlog/log.h"
+#include "engine/binlog_tree.h"
 #include "engine/btree.h"
 #include "engine/catalog.h"
 #include "engine/table.h"
@@ -35,8 +37,24 @@ Status CheckForkTables(cow::Store* store, const cow::ForkInfo& fork,
     if (!s.ok()) report(s);
   }
   Result<std::vector<PageNo>> roots = catalog->TreeRoots();
-  Status s = roots.ok() ? CheckPageSpace(&pages, *roots) : roots.status();
-  if (!s.ok()) report(s);
+  if (!roots.ok()) {
+    report(roots.status());
+    return Status();
+  }
+  // The fork's other trees: its binlog.
+  BinlogTree binlog_tree(&pages);
+  Result<PageNo> binlog_root = binlog_tree.Root();
+  if (!binlog_root.ok()) {
+    report(binlog_root.status());
+    return Status();
+  }
+  if (*binlog_root != 0) {
+    Status s = CheckTree(&pages, *binlog_root);
+    if (s.ok()) s = binlog::Log(&binlog_tree).Check();
+    if (!s.ok()) report(s.WithContext("binlog"));
+    roots->push_back(*binlog_root);
+  }
+  if (Status s = CheckPageSpace(&pages, *roots); !s.ok()) report(s);
   return Status();
 }
 

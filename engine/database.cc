@@ -20,8 +20,10 @@
 #include <unordered_map>
 #include <utility>
 
+#include "binlog/log.h"
 #include "cow/mutex.h"
 #include "cow/store.h"
+#include "engine/binlog_tree.h"
 #include "engine/btree.h"
 #include "engine/catalog.h"
 #include "engine/check.h"
@@ -40,6 +42,8 @@ struct Database::Rep {
   Mutex fork_mu;
   mutable Mutex hook_mu;
   std::shared_ptr<const CommitHook> hook FORKDB_GUARDED_BY(hook_mu);
+  // Bumped after every commit that appended to a binlog: tailers wait on it.
+  binlog::CommitSignal binlog_signal;
 
   std::shared_ptr<const CommitHook> current_hook() const {
     MutexLock lock(&hook_mu);
@@ -187,10 +191,23 @@ struct TransactionView final : Reader::View {
   void Invalidate() {
     tables.clear();
     cat.reset();
+    defs.clear();
   }
-  bool capturing() const { return hook != nullptr; }
-  void Record(Change change) {
-    if (capturing()) changes.changes.push_back(std::move(change));
+  void Record(SchemaChange change) {
+    changes.changes.push_back(std::move(change));
+    change_defs.push_back(nullptr);
+  }
+  // A row change made through `table`, with the definition it was made
+  // under (shared by the changes of one table until the schema changes).
+  void Record(RowChange change, const Table& table) {
+    std::shared_ptr<const TableDef>& def = defs[table.def().id];
+    if (def == nullptr) def = std::make_shared<const TableDef>(table.def());
+    changes.changes.push_back(std::move(change));
+    change_defs.push_back(def);
+  }
+  void TrimChanges(size_t n) {
+    changes.changes.resize(n);
+    change_defs.resize(n);
   }
   void End() {
     active = false;
@@ -203,6 +220,10 @@ struct TransactionView final : Reader::View {
   std::optional<Catalog> cat;
   std::shared_ptr<const CommitHook> hook;
   ChangeSet changes;
+  std::vector<std::shared_ptr<const TableDef>> change_defs;  // per change
+  std::unordered_map<uint32_t, std::shared_ptr<const TableDef>> defs;
+  // Set by the replicator: the record keeps the source's GTID.
+  std::optional<binlog::Gtid> origin;
   std::string statement;      // SetStatement(): recorded with schema changes
   std::vector<size_t> marks;  // changes recorded at each open savepoint
   bool active = true;
@@ -361,6 +382,80 @@ void Database::SetCommitHook(CommitHook hook) {
   } else {
     rep_->hook.reset();
   }
+}
+
+// ---------------------------------------------------------------- binlog
+
+namespace {
+
+// Runs fn(log) over the fork's committed binlog.
+template <typename Fn>
+auto WithCommittedLog(Database::Rep* rep, std::string_view fork, Fn&& fn)
+    -> decltype(fn(std::declval<binlog::Log*>())) {
+  FORKDB_ASSIGN_OR_RETURN(std::unique_ptr<cow::Snapshot> snap,
+                          rep->store->OpenSnapshot(fork));
+  SnapshotPages pages(snap.get(), rep->store->block_size());
+  BinlogTree tree(&pages);
+  binlog::Log log(&tree);
+  auto result = fn(&log);
+  snap->Release().IgnoreError();
+  return result;
+}
+
+}  // namespace
+
+Result<BinlogBounds> Database::GetBinlogBounds(std::string_view fork) {
+  if (rep_ == nullptr) return EmptyHandle();
+  return WithCommittedLog(
+      rep_.get(), fork, [](binlog::Log* log) -> Result<BinlogBounds> {
+        FORKDB_ASSIGN_OR_RETURN(binlog::Log::Bounds b, log->GetBounds());
+        return BinlogBounds{b.first, b.next};
+      });
+}
+
+Result<std::vector<BinlogEntry>> Database::ReadBinlog(std::string_view fork,
+                                                      uint64_t from_seq,
+                                                      size_t max_entries) {
+  if (rep_ == nullptr) return EmptyHandle();
+  return WithCommittedLog(
+      rep_.get(), fork,
+      [&](binlog::Log* log) -> Result<std::vector<BinlogEntry>> {
+        FORKDB_ASSIGN_OR_RETURN(std::vector<binlog::Record> records,
+                                log->ReadFrom(from_seq, max_entries));
+        std::vector<BinlogEntry> out;
+        out.reserve(records.size());
+        for (const binlog::Record& r : records) {
+          FORKDB_ASSIGN_OR_RETURN(DecodedRecord d, DecodeEvents(r));
+          out.push_back(std::move(d.entry));
+        }
+        return out;
+      });
+}
+
+Result<bool> Database::WaitForBinlog(std::string_view fork, uint64_t seq,
+                                     std::chrono::milliseconds timeout) {
+  if (rep_ == nullptr) return EmptyHandle();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    // Read the generation first: a commit after it wakes the wait below.
+    const uint64_t generation = rep_->binlog_signal.generation();
+    FORKDB_ASSIGN_OR_RETURN(BinlogBounds bounds, GetBinlogBounds(fork));
+    if (bounds.next > seq) return true;
+    if (!rep_->binlog_signal.WaitChange(generation, deadline)) return false;
+  }
+}
+
+Result<uint64_t> Database::PurgeBinlog(std::string_view fork, uint64_t before) {
+  if (rep_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(Transaction txn, Begin(fork));
+  TransactionView* v = AsTxn(txn.view_);
+  BinlogTree tree(&v->txn_pages);
+  binlog::Log log(&tree);
+  FORKDB_ASSIGN_OR_RETURN(uint64_t purged, log.Purge(before));
+  if (purged == 0) return purged;
+  FORKDB_RETURN_IF_ERROR(v->txn->Commit());
+  v->End();
+  return purged;
 }
 
 Result<std::vector<std::string>> Database::Check() {
@@ -549,11 +644,11 @@ Result<Row> Transaction::Insert(std::string_view table, const Row& row) {
   FORKDB_RETURN_IF_ERROR(Writable(view_));
   TransactionView* v = AsTxn(view_);
   FORKDB_ASSIGN_OR_RETURN(Table * t, v->FindTable(table));
-  if (!v->capturing()) return t->Insert(row);
   Row stored;
   FORKDB_ASSIGN_OR_RETURN(Row key, t->Insert(row, &stored));
   v->Record(RowChange{RowChange::Kind::kInsert, t->def().name, t->def().id, key,
-                      std::nullopt, std::move(stored)});
+                      std::nullopt, std::move(stored)},
+            *t);
   return key;
 }
 
@@ -562,11 +657,11 @@ Status Transaction::Update(std::string_view table, const Row& key,
   FORKDB_RETURN_IF_ERROR(Writable(view_));
   TransactionView* v = AsTxn(view_);
   FORKDB_ASSIGN_OR_RETURN(Table * t, v->FindTable(table));
-  if (!v->capturing()) return t->Update(key, row);
   Row before, after;
   FORKDB_RETURN_IF_ERROR(t->Update(key, row, &before, &after));
   v->Record(RowChange{RowChange::Kind::kUpdate, t->def().name, t->def().id, key,
-                      std::move(before), std::move(after)});
+                      std::move(before), std::move(after)},
+            *t);
   return Status();
 }
 
@@ -574,11 +669,11 @@ Status Transaction::Delete(std::string_view table, const Row& key) {
   FORKDB_RETURN_IF_ERROR(Writable(view_));
   TransactionView* v = AsTxn(view_);
   FORKDB_ASSIGN_OR_RETURN(Table * t, v->FindTable(table));
-  if (!v->capturing()) return t->Delete(key);
   Row before;
   FORKDB_RETURN_IF_ERROR(t->Delete(key, &before));
   v->Record(RowChange{RowChange::Kind::kDelete, t->def().name, t->def().id, key,
-                      std::move(before), std::nullopt});
+                      std::move(before), std::nullopt},
+            *t);
   return Status();
 }
 
@@ -593,15 +688,15 @@ Status SchemaStep(TransactionView* v, SchemaChange::Kind kind,
   FORKDB_RETURN_IF_ERROR(v->Usable());
   FORKDB_ASSIGN_OR_RETURN(Catalog * cat, v->catalog());
   SchemaChange change{kind, std::move(object), std::nullopt, std::nullopt,
-                      v->capturing() ? v->statement : std::string()};
+                      v->statement};
   std::string after_table = before_table;
   Status s = InSavepoint(v->txn.get(), [&]() -> Status {
-    if (v->capturing() && !before_table.empty()) {
+    if (!before_table.empty()) {
       Result<TableDef> def = cat->GetTable(before_table);
       if (def.ok()) change.before = std::move(*def);
     }
     FORKDB_RETURN_IF_ERROR(fn(cat, &after_table));
-    if (v->capturing() && !after_table.empty()) {
+    if (!after_table.empty()) {
       Result<TableDef> def = cat->GetTable(after_table);
       if (def.ok()) change.after = std::move(*def);
     }
@@ -732,7 +827,7 @@ Status Transaction::RollbackToSavepoint() {
   TransactionView* v = AsTxn(view_);
   if (v->marks.empty()) return Status::InvalidArgument("no open savepoint");
   FORKDB_RETURN_IF_ERROR(v->txn->RollbackToSavepoint());
-  v->changes.changes.resize(v->marks.back());
+  v->TrimChanges(v->marks.back());
   v->marks.pop_back();
   v->Invalidate();
   return Status();
@@ -756,25 +851,51 @@ const ChangeSet& Transaction::changes() const {
   return view_ == nullptr ? kNone : AsTxn(view_)->changes;
 }
 
+namespace {
+
+// Appends the transaction's record to its fork's binlog, in its pages.
+Status WriteBinlog(TransactionView* v) {
+  binlog::Record record;
+  record.gtid = v->origin.value_or(binlog::Gtid{v->txn->fork(), 0});
+  record.commit_unix_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  record.events = BuildEvents(v->changes.changes, v->change_defs);
+  BinlogTree tree(&v->txn_pages);
+  binlog::Log log(&tree);
+  return log.Append(&record);
+}
+
+}  // namespace
+
 Status Transaction::Commit() {
   FORKDB_RETURN_IF_ERROR(Writable(view_));
   TransactionView* v = AsTxn(view_);
-  if (v->hook != nullptr && !v->changes.empty()) {
+  const bool changed = !v->changes.empty();
+  if (changed) {
     Result<cow::ForkInfo> info = v->db->store->GetFork(v->changes.fork_id);
     if (!info.ok()) {
       v->End();
       return info.status().WithContext("commit");
     }
     v->changes.commit_seq = info->commit_seq + 1;
-    CommitContext context(v->txn.get(), &v->txn_pages);
-    Status s = (*v->hook)(v->changes, context);
-    if (!s.ok()) {
+    if (Status s = WriteBinlog(v); !s.ok()) {
       v->End();
-      return s.WithContext("commit hook");
+      return s.WithContext("commit: binlog");
+    }
+    if (v->hook != nullptr) {
+      CommitContext context(v->txn.get(), &v->txn_pages);
+      Status s = (*v->hook)(v->changes, context);
+      if (!s.ok()) {
+        v->End();
+        return s.WithContext("commit hook");
+      }
     }
   }
   Status s = v->txn->Commit();
   v->End();
+  if (s.ok() && changed) v->db->binlog_signal.Notify();
   return s;
 }
 

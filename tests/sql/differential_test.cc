@@ -53,8 +53,8 @@
 //   9. A grouped SELECT shows only its GROUP BY expressions and aggregates
 //      (no bare columns); GROUP BY and ORDER BY never name a constant (SQLite
 //      reads an integer there as a column number), nor an AND with a literal
-//      0 operand (SQLite's parser folds it to the integer 0). No HAVING without GROUP
-//      BY. Schema changes happen outside transactions.
+//      0 operand (SQLite's parser folds it to the integer 0). No HAVING without
+//      GROUP BY. Schema changes happen outside transactions.
 //  10. Two differences from SQLite are steered around. substr() of a
 //      zero-length BLOB is NULL in SQLite and x'' in forkdb, so substr() of
 //      a BLOB takes a non-empty literal. SQLite lets WHERE and HAVING name a

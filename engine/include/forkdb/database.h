@@ -41,6 +41,7 @@
 #ifndef FORKDB_DATABASE_H_
 #define FORKDB_DATABASE_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -146,6 +147,51 @@ struct ChangeSet {
   bool empty() const { return changes.empty(); }
 };
 
+// ---- The binlog (DESIGN.md, "binlog"): every commit that changes something
+// appends one record to its fork's binlog, in the same atomic commit.
+
+// A transaction's global identity: the fork where it first committed (its
+// id) and its seq in that fork's binlog. Replication keeps it.
+struct Gtid {
+  uint64_t origin = 0;
+  uint64_t seq = 0;
+  friend bool operator==(const Gtid&, const Gtid&) = default;
+};
+
+// One event. Row events: `columns` names the values of the images, which
+// hold every column of the table as it was then, in declaration order; `key`
+// is as in RowChange. DDL events: `ddl`, `statement` and the definitions
+// around the change; `table` names the object changed.
+struct BinlogEvent {
+  enum class Kind { kInsert, kUpdate, kDelete, kDdl };
+  Kind kind = Kind::kInsert;
+  std::string table;
+  uint32_t table_id = 0;
+  std::vector<std::string> columns;
+  Row key;
+  std::optional<Row> before;
+  std::optional<Row> after;
+  SchemaChange::Kind ddl = SchemaChange::Kind::kCreateTable;
+  std::optional<TableDef> schema_before;
+  std::optional<TableDef> schema_after;
+  std::string statement;
+};
+
+// One committed transaction: position `seq` in the fork's binlog.
+struct BinlogEntry {
+  uint64_t seq = 0;
+  Gtid gtid;
+  int64_t commit_unix_us = 0;
+  std::vector<BinlogEvent> events;
+};
+
+// The records a fork's binlog keeps: seq in [first, next). A fork starts
+// with its parent's bounds at the fork point.
+struct BinlogBounds {
+  uint64_t first = 1;
+  uint64_t next = 1;
+};
+
 class CommitContext;  // engine/commit_hook.h: access to the commit's pages
 
 // Called by Commit() of every transaction that changed something, before its
@@ -215,10 +261,27 @@ class Database {
   Result<Snapshot> GetBaseSnapshot(std::string_view fork);
 
   // Replaces the commit hook (none by default; an empty function removes
-  // it). Transactions begun after the call use the new hook and record their
-  // changes; those begun before keep what they had. A transaction records
-  // row images only while a hook is set, so the hook costs nothing unset.
+  // it). Transactions begun after the call use the new hook; those begun
+  // before keep what they had.
   void SetCommitHook(CommitHook hook);
+
+  // The binlog of a fork, as committed: its bounds, and up to `max_entries`
+  // records from `from_seq` on (NotFound if that seq was purged). Readers
+  // work on a snapshot and never block writers. O(log records) per record.
+  Result<BinlogBounds> GetBinlogBounds(std::string_view fork);
+  Result<std::vector<BinlogEntry>> ReadBinlog(std::string_view fork,
+                                              uint64_t from_seq,
+                                              size_t max_entries);
+  // The tailer's wait: true as soon as the fork's binlog holds record `seq`
+  // (next > seq), false after `timeout` without it. NotFound if the fork is
+  // dropped meanwhile. Thread-safe.
+  Result<bool> WaitForBinlog(std::string_view fork, uint64_t seq,
+                             std::chrono::milliseconds timeout);
+  // Retention: removes the fork's records below `before` (clamped to the
+  // lowest seq a replication from this fork still needs, and to next), from
+  // this fork only: forks sharing the records keep theirs. Returns how many
+  // went. Busy if the fork has a transaction open.
+  Result<uint64_t> PurgeBinlog(std::string_view fork, uint64_t before);
 
   // The integrity check: every page's checksum and reference count, and per
   // fork the catalog, every table's B+tree and index (key order, separators,
@@ -337,8 +400,7 @@ class Transaction final : public Reader {
   // layer's statement text; binlog DDL events carry it). O(size).
   void SetStatement(std::string_view sql);
 
-  // The changes recorded so far: only while a commit hook is set (see
-  // Database::SetCommitHook), otherwise always empty.
+  // The changes recorded so far (what the commit's binlog record holds).
   const ChangeSet& changes() const;
 
   // Publishes every change atomically (with the hook's writes); the

@@ -4,6 +4,7 @@
 #include "engine/binlog_tree.h"
 #include "engine/btree.h"
 #include "engine/catalog.h"
+#include "engine/replicator.h"
 #include "engine/table.h"
 
 namespace forkdb::engine {
@@ -53,6 +54,17 @@ Status CheckForkTables(cow::Store* store, const cow::ForkInfo& fork,
     if (s.ok()) s = binlog::Log(&binlog_tree).Check();
     if (!s.ok()) report(s.WithContext("binlog"));
     roots->push_back(*binlog_root);
+  }
+  // And its replication state (engine/replicator.h).
+  Result<PageNo> replication_root = GetRootSlot(&pages, kReplicationRootSlot);
+  if (!replication_root.ok()) {
+    report(replication_root.status());
+    return Status();
+  }
+  if (*replication_root != 0) {
+    if (Status s = CheckTree(&pages, *replication_root); !s.ok())
+      report(s.WithContext("replication state"));
+    roots->push_back(*replication_root);
   }
   if (Status s = CheckPageSpace(&pages, *roots); !s.ok()) report(s);
   return Status();

@@ -28,29 +28,19 @@
 #include "engine/catalog.h"
 #include "engine/check.h"
 #include "engine/commit_hook.h"
+#include "engine/database_rep.h"
 #include "engine/key_codec.h"
+#include "engine/replicator.h"
 #include "engine/savepoint.h"
 #include "engine/table.h"
 
 namespace forkdb::engine {
 
-struct Database::Rep {
-  std::unique_ptr<cow::Store> store;
-  bool durable = false;
-  // Serializes fork creation and drops, so that the drop rule's look at the
-  // children and the drop itself are one step.
-  Mutex fork_mu;
-  mutable Mutex hook_mu;
-  std::shared_ptr<const CommitHook> hook FORKDB_GUARDED_BY(hook_mu);
-  // Bumped after every commit that appended to a binlog: tailers wait on it.
-  binlog::CommitSignal binlog_signal;
+Database::Rep::Rep() = default;
 
-  std::shared_ptr<const CommitHook> current_hook() const {
-    MutexLock lock(&hook_mu);
-    return hook;
-  }
-  ForkInfo Describe(const cow::ForkInfo& info) const;
-};
+Database::Rep::~Rep() {
+  if (replicator != nullptr) replicator->Shutdown();
+}
 
 namespace {
 
@@ -267,6 +257,9 @@ Result<Database> Database::Open(const std::string& path,
         rep->store->CreateRootFork(kMainFork).status().WithContext(
             "creating fork main"));
   }
+  rep->replicator = std::make_unique<Replicator>(rep);
+  FORKDB_RETURN_IF_ERROR(
+      rep->replicator->Resume().WithContext("resuming replications"));
   return Database(std::move(rep));
 }
 
@@ -303,6 +296,9 @@ Result<ForkInfo> Database::CreateFork(std::string_view name, const Snapshot& at,
 
 Status Database::DropFork(std::string_view name) {
   if (rep_ == nullptr) return EmptyHandle();
+  // A replication into the fork ends with it.
+  if (Status s = rep_->replicator->Stop(name); !s.ok() && !s.IsNotFound())
+    return s;
   MutexLock lock(&rep_->fork_mu);
   FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo info, rep_->store->GetFork(name));
   if (info.parent != cow::kNoFork) {
@@ -447,6 +443,8 @@ Result<bool> Database::WaitForBinlog(std::string_view fork, uint64_t seq,
 
 Result<uint64_t> Database::PurgeBinlog(std::string_view fork, uint64_t before) {
   if (rep_ == nullptr) return EmptyHandle();
+  FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo info, rep_->store->GetFork(fork));
+  before = std::min(before, rep_->replicator->MinNeeded(info.id));
   FORKDB_ASSIGN_OR_RETURN(Transaction txn, Begin(fork));
   TransactionView* v = AsTxn(txn.view_);
   BinlogTree tree(&v->txn_pages);
@@ -456,6 +454,35 @@ Result<uint64_t> Database::PurgeBinlog(std::string_view fork, uint64_t before) {
   FORKDB_RETURN_IF_ERROR(v->txn->Commit());
   v->End();
   return purged;
+}
+
+Status Database::StartReplication(std::string_view source,
+                                  std::string_view target,
+                                  const ReplicationOptions& options) {
+  if (rep_ == nullptr) return EmptyHandle();
+  return rep_->replicator->Start(source, target, options);
+}
+
+Status Database::StopReplication(std::string_view target) {
+  if (rep_ == nullptr) return EmptyHandle();
+  return rep_->replicator->Stop(target);
+}
+
+Result<std::vector<ReplicationStatus>> Database::ListReplications() {
+  if (rep_ == nullptr) return EmptyHandle();
+  return rep_->replicator->List();
+}
+
+Result<std::vector<ReplicationConflict>> Database::ListReplicationConflicts(
+    std::string_view target) {
+  if (rep_ == nullptr) return EmptyHandle();
+  return rep_->replicator->Conflicts(target);
+}
+
+Result<bool> Database::WaitForReplication(std::string_view target,
+                                          std::chrono::milliseconds timeout) {
+  if (rep_ == nullptr) return EmptyHandle();
+  return rep_->replicator->Wait(target, timeout);
 }
 
 Result<std::vector<std::string>> Database::Check() {
@@ -897,6 +924,15 @@ Status Transaction::Commit() {
   v->End();
   if (s.ok() && changed) v->db->binlog_signal.Notify();
   return s;
+}
+
+void Transaction::Access::SetOrigin(Transaction& txn,
+                                    const binlog::Gtid& gtid) {
+  AsTxn(txn.view_)->origin = gtid;
+}
+
+PageWriter* Transaction::Access::Pages(Transaction& txn) {
+  return &AsTxn(txn.view_)->txn_pages;
 }
 
 void Transaction::Rollback() {

@@ -192,6 +192,57 @@ struct BinlogBounds {
   uint64_t next = 1;
 };
 
+// ---- Replication between forks (DESIGN.md, "binlog"): a background
+// thread applies a source fork's binlog records onto a target fork.
+
+// What to do with a divergent write: an update or delete whose before image
+// differs from the target's row, an update or delete of a missing row, an
+// insert of a key the target holds.
+enum class ConflictPolicy {
+  kStop,        // stop; nothing of that record is applied
+  kSourceWins,  // write the source's row image (or delete) over the target's
+  kTargetWins,  // keep the target's row; skip the event
+};
+
+struct ReplicationOptions {
+  ConflictPolicy on_conflict = ConflictPolicy::kStop;
+};
+
+// One replication, as SHOW REPLICATION shows it. `applied_seq` is the last
+// source record applied (or skipped); `source_seq` the source's last record;
+// `lag_events` the source records not applied yet.
+struct ReplicationStatus {
+  std::string source;
+  std::string target;
+  std::string state;  // "running", "stopped"
+  ConflictPolicy on_conflict = ConflictPolicy::kStop;
+  uint64_t applied_seq = 0;
+  uint64_t source_seq = 0;
+  uint64_t lag_events = 0;
+  uint64_t conflicts = 0;
+  std::string last_error;
+};
+
+// One divergent write met by a replication. `kind` is "insert/exists",
+// "update/missing", "update/differs", "delete/missing" or "delete/differs";
+// `resolution` "stopped", "source wins" or "target wins". The source's images
+// name their values by `columns`; the target's row by `target_columns`.
+struct ReplicationConflict {
+  std::string source;
+  std::string target;
+  uint64_t source_seq = 0;
+  Gtid gtid;
+  std::string table;
+  std::string kind;
+  std::string resolution;
+  Row key;
+  std::vector<std::string> columns;
+  std::optional<Row> source_before;
+  std::optional<Row> source_after;
+  std::vector<std::string> target_columns;
+  std::optional<Row> target_row;
+};
+
 class CommitContext;  // engine/commit_hook.h: access to the commit's pages
 
 // Called by Commit() of every transaction that changed something, before its
@@ -220,6 +271,7 @@ struct IndexRange {
 };
 
 class Cursor;
+class Replicator;  // engine-internal
 class Snapshot;
 class Transaction;
 
@@ -283,6 +335,35 @@ class Database {
   // went. Busy if the fork has a transaction open.
   Result<uint64_t> PurgeBinlog(std::string_view fork, uint64_t before);
 
+  // Starts replicating `source` onto `target` in a background thread: from
+  // where a replication between them stopped, else from where their
+  // histories split (the fork point). Records that originated in the target
+  // (by GTID) are skipped, so two forks may replicate both ways. The target
+  // keeps the applied position in its own pages, committed with each applied
+  // record, and a durable database resumes running replications on open.
+  // InvalidArgument, nothing started, if: a fork is missing or the target is
+  // read-only; source == target; the target already has a replication; or
+  // the schemas are not compatible (the message lists every reason: a
+  // source table missing in the target, a column whose type is neither the
+  // same nor wider, a target column the source lacks with neither a default
+  // nor NULL allowed, different primary keys).
+  Status StartReplication(std::string_view source, std::string_view target,
+                          const ReplicationOptions& options = {});
+  // Stops the replication into `target` and waits for its thread; it keeps
+  // its position. NotFound if there is none.
+  Status StopReplication(std::string_view target);
+  // Every replication recorded in a live fork, running or stopped.
+  Result<std::vector<ReplicationStatus>> ListReplications();
+  // The conflicts recorded by the replication into `target` (every target's
+  // when empty), oldest first.
+  Result<std::vector<ReplicationConflict>> ListReplicationConflicts(
+      std::string_view target = {});
+  // Waits until the replication into `target` has applied every source
+  // record committed before the call, or stopped; true if it caught up,
+  // false on timeout or stop (the status says why).
+  Result<bool> WaitForReplication(std::string_view target,
+                                  std::chrono::milliseconds timeout);
+
   // The integrity check: every page's checksum and reference count, and per
   // fork the catalog, every table's B+tree and index (key order, separators,
   // fill, no orphan pages, index entries equal to rows). Returns the list of
@@ -292,6 +373,7 @@ class Database {
   struct Rep;
 
  private:
+  friend class Replicator;
   explicit Database(std::shared_ptr<Rep> rep) : rep_(std::move(rep)) {}
   std::shared_ptr<Rep> rep_;
 };
@@ -357,6 +439,7 @@ class Snapshot final : public Reader {
 
 class Transaction final : public Reader {
  public:
+  struct Access;  // engine-internal: the replicator's access to the view
   Transaction() = default;
   Transaction(Transaction&&) = default;
   Transaction& operator=(Transaction&&);
@@ -411,6 +494,7 @@ class Transaction final : public Reader {
 
  private:
   friend class Database;
+  friend struct Access;
   explicit Transaction(std::shared_ptr<View> view) : Reader(std::move(view)) {}
 };
 

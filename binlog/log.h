@@ -93,6 +93,17 @@ class Log {
   Storage* storage_;
 };
 
+// now + timeout, saturated: a timeout of milliseconds::max() waits forever
+// rather than overflowing.
+inline std::chrono::steady_clock::time_point DeadlineAfter(
+    std::chrono::milliseconds timeout) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::time_point::max() - now);
+  return timeout >= room ? std::chrono::steady_clock::time_point::max()
+                         : now + timeout;
+}
+
 // Wakes the tailers when a commit lands: a counter that commits bump and
 // waiters watch. One per database; a waiter re-checks its own fork.
 class CommitSignal {

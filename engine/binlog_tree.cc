@@ -217,7 +217,11 @@ Result<DecodedRecord> DecodeEvents(const binlog::Record& record) {
         if (!after.ok()) return where(after.status());
         ev.schema_before = std::move(*before);
         ev.schema_after = std::move(*after);
-        if (ev.schema_after.has_value()) ev.table_id = ev.schema_after->id;
+        if (ev.schema_after.has_value()) {
+          ev.table_id = ev.schema_after->id;
+        } else if (ev.schema_before.has_value()) {
+          ev.table_id = ev.schema_before->id;
+        }
         out.entry.events.push_back(std::move(ev));
         out.table_defs.push_back(nullptr);
         continue;

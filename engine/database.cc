@@ -314,7 +314,9 @@ Status Database::DropFork(std::string_view name) {
           ") whose ancestry runs through its base; drop them first");
     }
   }
-  return rep_->store->DropFork(name);
+  FORKDB_RETURN_IF_ERROR(rep_->store->DropFork(name));
+  rep_->binlog_signal->Notify();  // tailers of the fork find it gone
+  return Status();
 }
 
 Result<ForkInfo> Database::GetFork(std::string_view name) const {
@@ -431,13 +433,13 @@ Result<std::vector<BinlogEntry>> Database::ReadBinlog(std::string_view fork,
 Result<bool> Database::WaitForBinlog(std::string_view fork, uint64_t seq,
                                      std::chrono::milliseconds timeout) {
   if (rep_ == nullptr) return EmptyHandle();
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = binlog::DeadlineAfter(timeout);
   for (;;) {
     // Read the generation first: a commit after it wakes the wait below.
-    const uint64_t generation = rep_->binlog_signal.generation();
+    const uint64_t generation = rep_->binlog_signal->generation();
     FORKDB_ASSIGN_OR_RETURN(BinlogBounds bounds, GetBinlogBounds(fork));
     if (bounds.next > seq) return true;
-    if (!rep_->binlog_signal.WaitChange(generation, deadline)) return false;
+    if (!rep_->binlog_signal->WaitChange(generation, deadline)) return false;
   }
 }
 
@@ -922,7 +924,7 @@ Status Transaction::Commit() {
   }
   Status s = v->txn->Commit();
   v->End();
-  if (s.ok() && changed) v->db->binlog_signal.Notify();
+  if (s.ok() && changed) v->db->binlog_signal->Notify();
   return s;
 }
 

@@ -28,7 +28,10 @@ struct Database::Rep {
   mutable Mutex hook_mu;
   std::shared_ptr<const CommitHook> hook FORKDB_GUARDED_BY(hook_mu);
   // Bumped after every commit that appended to a binlog: tailers wait on it.
-  binlog::CommitSignal binlog_signal;
+  // Shared so that an idle replication worker waits on it without holding
+  // the Rep (and so without keeping the database open).
+  std::shared_ptr<binlog::CommitSignal> binlog_signal =
+      std::make_shared<binlog::CommitSignal>();
   // Declared after the store: destroyed (threads joined) before it.
   std::unique_ptr<Replicator> replicator;
 

@@ -666,22 +666,30 @@ void PersistStop(Database& db, Database::Rep* rep, Replicator::Worker* w,
 void Replicator::Run(std::weak_ptr<Database::Rep> weak,
                      std::shared_ptr<Worker> w) {
   while (!w->stop.load()) {
-    std::shared_ptr<Database::Rep> rep = weak.lock();
-    if (rep == nullptr) break;
-    Database db(rep);
-    const uint64_t generation = rep->binlog_signal.generation();
-    Result<bool> moved = Step(db, rep.get(), w.get());
-    if (!moved.ok()) {
-      PersistStop(db, rep.get(), w.get(), moved.status());
-      w->stopped = true;
+    std::shared_ptr<binlog::CommitSignal> signal;
+    uint64_t generation = 0;
+    bool idle = false;
+    {
+      std::shared_ptr<Database::Rep> rep = weak.lock();
+      if (rep == nullptr) break;
+      Database db(rep);
+      signal = rep->binlog_signal;
+      generation = signal->generation();
+      Result<bool> moved = Step(db, rep.get(), w.get());
+      if (!moved.ok()) {
+        PersistStop(db, rep.get(), w.get(), moved.status());
+        w->stopped = true;
+      }
+      rep->replicator->progress_.Notify();
+      idle = moved.ok() && !*moved;
+      // The last handle may go at the end of this block: ~Rep then detaches
+      // this thread, and the loop reads only `w` and `signal`, which it
+      // owns a share of.
     }
-    rep->replicator->progress_.Notify();
     if (w->stopped.load()) break;
-    if (moved.ok() && !*moved)
-      rep->binlog_signal.WaitChange(
-          generation, std::chrono::steady_clock::now() + kIdleWait);
-    // The last handle may go here: ~Rep then detaches this thread, and the
-    // loop reads only `w`, which it owns a share of.
+    if (idle)
+      signal->WaitChange(generation,
+                         std::chrono::steady_clock::now() + kIdleWait);
   }
   w->stopped = true;
 }
@@ -694,7 +702,7 @@ void Replicator::Shutdown() {
   }
   for (auto& [id, w] : workers) w->stop = true;
   std::shared_ptr<Database::Rep> rep = rep_.lock();
-  if (rep != nullptr) rep->binlog_signal.Notify();
+  if (rep != nullptr) rep->binlog_signal->Notify();
   rep.reset();
   for (auto& [id, w] : workers) {
     if (!w->thread.joinable()) continue;
@@ -801,9 +809,17 @@ Status Replicator::Stop(std::string_view target) {
   FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo dst, rep->store->GetFork(target));
   auto it = workers_.find(dst.id);
   const bool had_worker = it != workers_.end();
+  if (!had_worker) {
+    // Nothing to stop: answer without a transaction (the fork may be
+    // read-only, or about to be dropped).
+    FORKDB_ASSIGN_OR_RETURN(std::optional<State> state,
+                            CommittedState(rep.get(), dst));
+    if (!state.has_value() || !state->running)
+      return Status::NotFound("no replication into fork ", target);
+  }
   if (had_worker) {
     it->second->stop = true;
-    rep->binlog_signal.Notify();
+    rep->binlog_signal->Notify();
     it->second->thread.join();
     workers_.erase(it);
   }
@@ -878,7 +894,7 @@ Result<std::vector<ReplicationConflict>> Replicator::Conflicts(
 
 Result<bool> Replicator::Wait(std::string_view target,
                               std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = binlog::DeadlineAfter(timeout);
   std::shared_ptr<Worker> w;
   uint64_t goal = 0;
   {

@@ -332,7 +332,9 @@ class Database {
   // Retention: removes the fork's records below `before` (clamped to the
   // lowest seq a replication from this fork still needs, and to next), from
   // this fork only: forks sharing the records keep theirs. Returns how many
-  // went. Busy if the fork has a transaction open.
+  // went. Busy if the fork has a transaction open. The freed pages go to the
+  // fork's free list, which its later writes reuse: the fork's page count
+  // does not shrink.
   Result<uint64_t> PurgeBinlog(std::string_view fork, uint64_t before);
 
   // Starts replicating `source` onto `target` in a background thread: from

@@ -544,11 +544,29 @@ Status FreeValue(PageWriter* pages, std::string_view tail) {
 // The split point of `cells`: without promotion, left = [0, k) and right =
 // [k, n); with promotion, cells[k] moves up and right = [k + 1, n). Chooses
 // the k that minimizes the larger half, which keeps both halves at least
-// (total - largest cell) / 2.
-size_t ChooseSplit(const std::vector<Cell>& cells, bool promote) {
+// (total - largest cell) / 2. A node on the tree's right edge (`append`)
+// is split as far right as keeps the right half at least `min_right` bytes
+// and the left within `usable`: keys that only grow (a binlog's seqs, an
+// auto-numbered key) then fill their pages about 3/4 rather than 1/2.
+size_t ChooseSplit(const std::vector<Cell>& cells, bool promote, bool append,
+                   uint64_t min_right, uint64_t usable) {
   assert(cells.size() >= (promote ? 3u : 2u));
   uint64_t total = 0;
   for (const Cell& c : cells) total += c.size() + 2;
+  if (append) {
+    uint64_t right = 0;
+    for (size_t k = cells.size() - 1; k >= 1; --k) {
+      // right = cells [k + promote, n); left = [0, k)
+      right += cells[k].size() + 2;
+      const uint64_t promoted = promote ? cells[k].size() + 2 : 0;
+      const uint64_t right_bytes = right - promoted;
+      const uint64_t left_bytes = total - right;
+      if (k + (promote ? 1 : 0) < cells.size() && right_bytes >= min_right &&
+          left_bytes <= usable)
+        return k;
+      if (left_bytes < usable / 2) break;  // no better than balanced
+    }
+  }
   size_t best = 1;
   uint64_t best_max = UINT64_MAX;
   uint64_t left = 0;
@@ -710,6 +728,10 @@ Status FixUp(PageWriter* pages, std::vector<Node>& path,
              const std::vector<size_t>& slots) {
   const uint32_t page_size = pages->page_size();
   const uint32_t usable = UsableSize(page_size);
+  // Nodes on the tree's right edge: the last child of every ancestor.
+  std::vector<bool> right_edge(path.size(), true);
+  for (size_t d = 1; d < path.size(); ++d)
+    right_edge[d] = right_edge[d - 1] && slots[d] == path[d - 1].cells.size();
   for (size_t d = path.size(); d-- > 0;) {
     Node& node = path[d];
     if (node.ByteSize() > usable) {
@@ -725,7 +747,8 @@ Status FixUp(PageWriter* pages, std::vector<Node>& path,
         right.page = right_page;
         left.holders = right.holders = node.holders;
         std::string_view sep;
-        const size_t k = ChooseSplit(node.cells, !node.leaf);
+        const size_t k = ChooseSplit(node.cells, !node.leaf, right_edge[d],
+                                     MinFill(page_size), usable);
         left.cells.assign(node.cells.begin(), node.cells.begin() + k);
         if (node.leaf) {
           right.cells.assign(node.cells.begin() + k, node.cells.end());
@@ -757,7 +780,8 @@ Status FixUp(PageWriter* pages, std::vector<Node>& path,
       right.leaf = node.leaf;
       right.level = node.level;
       right.holders = node.holders;
-      const size_t k = ChooseSplit(node.cells, !node.leaf);
+      const size_t k = ChooseSplit(node.cells, !node.leaf, right_edge[d],
+                                   MinFill(page_size), usable);
       std::string sep;
       if (node.leaf) {
         right.cells.assign(node.cells.begin() + k, node.cells.end());
@@ -818,7 +842,7 @@ Status FixUp(PageWriter* pages, std::vector<Node>& path,
       // Rebalance: share the cells evenly; the parent's separator changes
       // (and may grow, so the parent may now need a split).
       right.holders = left.holders;
-      const size_t k = ChooseSplit(all, !node.leaf);
+      const size_t k = ChooseSplit(all, !node.leaf, false, 0, usable);
       std::string new_sep;
       if (node.leaf) {
         right.cells.assign(all.begin() + k, all.end());

@@ -150,17 +150,20 @@ TEST(BTreeTest, SplitsKeepRootPage) {
 TEST(BTreeTest, MergesShrinkHeight) {
   Fixture f;
   BTree tree = f.tree();
-  for (int i = 0; i < 10000; ++i)
+  // Ascending keys fill pages about 3/4 (the right-edge split), so it takes
+  // this many for three levels.
+  constexpr int kKeys = 30000;
+  for (int i = 0; i < kKeys; ++i)
     ENGINE_ASSERT_OK(tree.Insert(Key(i), std::string(30, 'v')));
   const TreeStats full = f.Stats();
   ASSERT_GE(full.height, 3u);
   // Delete from the middle outwards so that merges and rebalances hit both
   // sides; check the invariants along the way.
-  for (int i = 0; i < 10000; ++i) {
-    const int k = (i % 2 == 0) ? 5000 + i / 2 : 4999 - i / 2;
+  for (int i = 0; i < kKeys; ++i) {
+    const int k = (i % 2 == 0) ? kKeys / 2 + i / 2 : kKeys / 2 - 1 - i / 2;
     if (k < 3) continue;
     ENGINE_ASSERT_OK(tree.Delete(Key(k)));
-    if (i % 1000 == 0) ENGINE_ASSERT_OK(f.Space());
+    if (i % 3000 == 0) ENGINE_ASSERT_OK(f.Space());
   }
   const TreeStats small = f.Stats();
   EXPECT_EQ(small.height, 1u);
@@ -172,11 +175,42 @@ TEST(BTreeTest, MergesShrinkHeight) {
   ENGINE_ASSERT_OK_AND_ASSIGN(MetaState meta, ReadMeta(f.pages.get()));
   EXPECT_EQ(meta.free_count, meta.next_page - 2);
   // Freed pages are reused before new ones.
-  for (int i = 0; i < 10000; ++i)
+  for (int i = 0; i < kKeys; ++i)
     ENGINE_ASSERT_OK(tree.Put(Key(i), std::string(30, 'w')));
   ENGINE_ASSERT_OK_AND_ASSIGN(MetaState again, ReadMeta(f.pages.get()));
   EXPECT_EQ(again.next_page, meta.next_page);
   ENGINE_ASSERT_OK(f.Space());
+}
+
+TEST(BTreeTest, AscendingKeysFillPagesThreeQuarters) {
+  // The right-edge split: keys that only grow leave full pages behind them,
+  // where a middle split would leave them half empty.
+  constexpr int kKeys = 6000;
+  Fixture ascending, shuffled;
+  BTree asc = ascending.tree(), mixed = shuffled.tree();
+  std::vector<int> order(kKeys);
+  for (int i = 0; i < kKeys; ++i) {
+    order[i] = i;
+    ENGINE_ASSERT_OK(asc.Insert(Key(i), std::string(30, 'v')));
+  }
+  std::mt19937 rng(7);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (int i : order)
+    ENGINE_ASSERT_OK(mixed.Insert(Key(i), std::string(30, 'v')));
+  const TreeStats a = ascending.Stats(), m = shuffled.Stats();
+  EXPECT_EQ(a.keys, static_cast<uint64_t>(kKeys));
+  EXPECT_EQ(m.keys, static_cast<uint64_t>(kKeys));
+  // A leaf cell here is 2 + 11 + 1 + 4 + 30 bytes plus a 2-byte slot. A
+  // middle split would leave ascending leaves half full (about 150 leaves);
+  // the right-edge split fills them at least 70%, no worse than shuffled
+  // keys (about ln 2).
+  const uint64_t bytes = uint64_t{kKeys} * 50;
+  const uint64_t usable = UsableSize(ascending.block_size());
+  EXPECT_LE(a.leaves * usable * 70, bytes * 100) << a.leaves << " leaves";
+  EXPECT_LE(a.leaves, m.leaves);
+  ENGINE_ASSERT_OK(ascending.Space());
+  ENGINE_ASSERT_OK(shuffled.Space());
+  EXPECT_EQ(ScanForward(asc).size(), static_cast<size_t>(kKeys));
 }
 
 TEST(BTreeTest, OverflowValues) {

@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "forkdb/database.h"
 #include "forkdb/schema.h"
 #include "forkdb/value.h"
 
@@ -216,12 +217,51 @@ struct UseForkStmt {
 
 struct ShowForksStmt {};
 
+// SHOW BINLOG [FOR FORK f] [FROM seq] [LIMIT n]
+struct ShowBinlogStmt {
+  std::string fork;              // empty: the current fork
+  std::optional<uint64_t> from;  // absent: the fork's first kept record
+  std::optional<uint64_t> limit;
+};
+
+// PURGE BINLOG [FOR FORK f] BEFORE seq
+struct PurgeBinlogStmt {
+  std::string fork;  // empty: the current fork
+  uint64_t before = 0;
+};
+
+// START REPLICATION FROM src TO dst [ON CONFLICT ...]
+struct StartReplicationStmt {
+  std::string source;
+  std::string target;
+  engine::ConflictPolicy on_conflict = engine::ConflictPolicy::kStop;
+};
+
+// STOP REPLICATION TO dst
+struct StopReplicationStmt {
+  std::string target;
+};
+
+// SHOW REPLICATION, SHOW REPLICATION CONFLICTS [FOR dst]
+struct ShowReplicationStmt {
+  bool conflicts = false;
+  std::string target;  // CONFLICTS FOR dst; empty: every target
+};
+
+// WAIT FOR REPLICATION [TO dst] [TIMEOUT seconds]
+struct WaitForReplicationStmt {
+  std::string target;  // empty: the current fork
+  double timeout_seconds = 10;
+};
+
 using StatementBody =
     std::variant<SelectStmt, InsertStmt, UpdateStmt, DeleteStmt,
                  CreateTableStmt, DropTableStmt, CreateIndexStmt, DropIndexStmt,
                  AlterTableStmt, RenameTablesStmt, TransactionStmt,
                  ShowTablesStmt, ShowCreateTableStmt, CreateForkStmt,
-                 DropForkStmt, UseForkStmt, ShowForksStmt>;
+                 DropForkStmt, UseForkStmt, ShowForksStmt, ShowBinlogStmt,
+                 PurgeBinlogStmt, StartReplicationStmt, StopReplicationStmt,
+                 ShowReplicationStmt, WaitForReplicationStmt>;
 
 struct ParsedStatement {
   Position pos;

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <functional>
 #include <map>
@@ -628,7 +630,9 @@ bool Executable::returns_rows() const {
   return std::holds_alternative<SelectStmt>(parsed_.body) ||
          std::holds_alternative<ShowTablesStmt>(parsed_.body) ||
          std::holds_alternative<ShowCreateTableStmt>(parsed_.body) ||
-         std::holds_alternative<ShowForksStmt>(parsed_.body);
+         std::holds_alternative<ShowForksStmt>(parsed_.body) ||
+         std::holds_alternative<ShowBinlogStmt>(parsed_.body) ||
+         std::holds_alternative<ShowReplicationStmt>(parsed_.body);
 }
 
 namespace {
@@ -1157,6 +1161,222 @@ Status AlterTable(Transaction& txn, const AlterTableStmt& s) {
   return Status::InvalidArgument("unknown ALTER TABLE action");
 }
 
+// ---------------------------------------------------------------------------
+// Binlog and replication (SQL.md).
+
+// `text` as a JSON string, with JSON's escapes.
+std::string JsonString(std::string_view text) {
+  std::string out = "\"";
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+// A value in JSON: numbers as ValueText() writes them, TEXT as a string,
+// BLOB as the string of its literal (x'0a1b'), NULL as null.
+std::string JsonValue(const Value& v) {
+  switch (v.type()) {
+    case Type::kNull:
+      return "null";
+    case Type::kInteger:
+    case Type::kBoolean:
+    case Type::kReal:
+      return ValueText(v);
+    case Type::kText:
+      return JsonString(v.text());
+    case Type::kBlob: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string lit = "x'";
+      for (char ch : v.blob()) {
+        const unsigned char c = static_cast<unsigned char>(ch);
+        lit += kHex[c >> 4];
+        lit += kHex[c & 15];
+      }
+      return JsonString(lit + "'");
+    }
+  }
+  return "null";
+}
+
+// [v1,v2,...]
+std::string JsonArray(const Row& row) {
+  std::string out = "[";
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (i > 0) out += ',';
+    out += JsonValue(row[i]);
+  }
+  return out + "]";
+}
+
+// A row image as {"column":value,...} in column order; NULL when absent.
+Value JsonImage(const std::vector<std::string>& columns,
+                const std::optional<Row>& row) {
+  if (!row.has_value()) return Value::Null();
+  std::string out = "{";
+  for (size_t i = 0; i < row->size(); ++i) {
+    if (i > 0) out += ',';
+    out +=
+        JsonString(i < columns.size() ? columns[i] : "#" + std::to_string(i));
+    out += ':';
+    out += JsonValue((*row)[i]);
+  }
+  return Value::Text(out + "}");
+}
+
+// "<origin fork>:<seq>", or "#<origin id>:<seq>" once that fork is gone.
+std::string GtidText(const engine::Gtid& gtid,
+                     const std::vector<engine::ForkInfo>& forks) {
+  for (const engine::ForkInfo& f : forks)
+    if (f.id == gtid.origin) return f.name + ":" + std::to_string(gtid.seq);
+  return "#" + std::to_string(gtid.origin) + ":" + std::to_string(gtid.seq);
+}
+
+Value Integer(uint64_t v) { return Value::Integer(static_cast<int64_t>(v)); }
+
+std::string_view EventKind(engine::BinlogEvent::Kind kind) {
+  switch (kind) {
+    case engine::BinlogEvent::Kind::kInsert:
+      return "insert";
+    case engine::BinlogEvent::Kind::kUpdate:
+      return "update";
+    case engine::BinlogEvent::Kind::kDelete:
+      return "delete";
+    case engine::BinlogEvent::Kind::kDdl:
+      return "ddl";
+  }
+  return "?";
+}
+
+// SHOW BINLOG: one row per event, from the first record asked for up to the
+// last one committed when the statement began.
+Status ShowBinlog(SessionState& s, const ShowBinlogStmt& st,
+                  std::vector<Row>* rows) {
+  const std::string& fork = st.fork.empty() ? s.fork : st.fork;
+  FORKDB_RETURN_IF_ERROR(s.db.GetFork(fork).status());
+  FORKDB_ASSIGN_OR_RETURN(engine::BinlogBounds bounds,
+                          s.db.GetBinlogBounds(fork));
+  uint64_t seq = st.from.value_or(bounds.first);
+  if (seq < bounds.first)
+    return Status::NotFound("binlog record ", seq, " of fork ", fork,
+                            " was purged (the first kept is ", bounds.first,
+                            ")");
+  const std::vector<engine::ForkInfo> forks = s.db.ListForks();
+  const uint64_t limit = st.limit.value_or(UINT64_MAX);
+  constexpr uint64_t kBatch = 64;
+  while (seq < bounds.next && rows->size() < limit) {
+    FORKDB_ASSIGN_OR_RETURN(
+        std::vector<engine::BinlogEntry> entries,
+        s.db.ReadBinlog(fork, seq, std::min(bounds.next - seq, kBatch)));
+    if (entries.empty()) break;
+    for (const engine::BinlogEntry& entry : entries) {
+      const Value gtid = Value::Text(GtidText(entry.gtid, forks));
+      for (const engine::BinlogEvent& ev : entry.events) {
+        if (rows->size() >= limit) return Status();
+        const Value kind = Value::Text(std::string(EventKind(ev.kind)));
+        if (ev.kind == engine::BinlogEvent::Kind::kDdl) {
+          rows->push_back({Integer(entry.seq), gtid, Value::Text(ev.table),
+                           kind, Value::Null(),
+                           ev.statement.empty() ? Value::Null()
+                                                : Value::Text(ev.statement)});
+        } else {
+          rows->push_back({Integer(entry.seq), gtid, Value::Text(ev.table),
+                           kind, JsonImage(ev.columns, ev.before),
+                           JsonImage(ev.columns, ev.after)});
+        }
+      }
+      seq = entry.seq + 1;
+    }
+  }
+  return Status();
+}
+
+Status ShowReplication(SessionState& s, const ShowReplicationStmt& st,
+                       std::vector<Row>* rows) {
+  if (!st.conflicts) {
+    FORKDB_ASSIGN_OR_RETURN(std::vector<engine::ReplicationStatus> list,
+                            s.db.ListReplications());
+    for (const engine::ReplicationStatus& r : list)
+      rows->push_back(
+          {Value::Text(r.source), Value::Text(r.target), Value::Text(r.state),
+           Integer(r.applied_seq), Integer(r.source_seq), Integer(r.lag_events),
+           Integer(r.conflicts),
+           r.last_error.empty() ? Value::Null() : Value::Text(r.last_error)});
+    return Status();
+  }
+  FORKDB_ASSIGN_OR_RETURN(std::vector<engine::ReplicationConflict> list,
+                          s.db.ListReplicationConflicts(st.target));
+  const std::vector<engine::ForkInfo> forks = s.db.ListForks();
+  for (const engine::ReplicationConflict& c : list)
+    rows->push_back(
+        {Value::Text(c.target), Value::Text(c.source), Integer(c.source_seq),
+         Value::Text(GtidText(c.gtid, forks)), Value::Text(c.table),
+         Value::Text(c.kind), Value::Text(c.resolution),
+         Value::Text(JsonArray(c.key)), JsonImage(c.columns, c.source_before),
+         JsonImage(c.columns, c.source_after),
+         JsonImage(c.target_columns, c.target_row)});
+  return Status();
+}
+
+// "10", "0.5": a timeout as WAIT FOR REPLICATION's messages show it.
+std::string SecondsText(double seconds) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", seconds);
+  return buf;
+}
+
+Status WaitForReplication(SessionState& s, const WaitForReplicationStmt& st) {
+  const std::string& target = st.target.empty() ? s.fork : st.target;
+  const auto timeout = std::chrono::milliseconds(
+      static_cast<int64_t>(std::llround(st.timeout_seconds * 1000)));
+  FORKDB_ASSIGN_OR_RETURN(bool caught_up,
+                          s.db.WaitForReplication(target, timeout));
+  if (caught_up) return Status();
+  std::string state = "unknown";
+  auto list = s.db.ListReplications();
+  if (list.ok()) {
+    for (const engine::ReplicationStatus& r : *list) {
+      if (r.target != target) continue;
+      state = r.state;
+      if (!r.last_error.empty()) state += ": " + r.last_error;
+    }
+  }
+  return Status::Aborted(
+      "replication into ", target, " did not catch up within ",
+      SecondsText(st.timeout_seconds), " s (state ", state, ")");
+}
+
 }  // namespace
 
 Status Executable::Bind(SessionState& session) {
@@ -1198,6 +1418,17 @@ Status Executable::Bind(SessionState& session) {
   } else if (std::holds_alternative<ShowForksStmt>(parsed_.body)) {
     columns_ = {"name",      "parent",    "created",     "fork_point",
                 "read_only", "own_pages", "shared_pages"};
+  } else if (std::holds_alternative<ShowBinlogStmt>(parsed_.body)) {
+    columns_ = {"seq", "gtid", "table_name", "kind", "before", "after"};
+  } else if (auto* r = std::get_if<ShowReplicationStmt>(&parsed_.body)) {
+    if (r->conflicts) {
+      columns_ = {"dst",           "src",          "source_seq", "gtid",
+                  "table_name",    "kind",         "resolution", "key",
+                  "source_before", "source_after", "target"};
+    } else {
+      columns_ = {"src",        "dst",        "state",     "applied_seq",
+                  "source_seq", "lag_events", "conflicts", "last_error"};
+    }
   }
   return Status();
 }
@@ -1424,6 +1655,26 @@ Status Executable::RunBody(SessionState& session,
                  Value::Integer(static_cast<int64_t>(space.shared_pages))});
           }
           return Status();
+        } else if constexpr (std::is_same_v<T, ShowBinlogStmt>) {
+          return ShowBinlog(session, s, &rows_);
+        } else if constexpr (std::is_same_v<T, PurgeBinlogStmt>) {
+          FORKDB_RETURN_IF_ERROR(NotInTransaction(session, "PURGE BINLOG"));
+          return session.db
+              .PurgeBinlog(s.fork.empty() ? session.fork : s.fork, s.before)
+              .status();
+        } else if constexpr (std::is_same_v<T, StartReplicationStmt>) {
+          FORKDB_RETURN_IF_ERROR(
+              NotInTransaction(session, "START REPLICATION"));
+          engine::ReplicationOptions options;
+          options.on_conflict = s.on_conflict;
+          return session.db.StartReplication(s.source, s.target, options);
+        } else if constexpr (std::is_same_v<T, StopReplicationStmt>) {
+          FORKDB_RETURN_IF_ERROR(NotInTransaction(session, "STOP REPLICATION"));
+          return session.db.StopReplication(s.target);
+        } else if constexpr (std::is_same_v<T, ShowReplicationStmt>) {
+          return ShowReplication(session, s, &rows_);
+        } else if constexpr (std::is_same_v<T, WaitForReplicationStmt>) {
+          return WaitForReplication(session, s);
         } else {
           static_assert(sizeof(T) == 0, "unhandled statement");
           return Status();

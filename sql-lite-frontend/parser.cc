@@ -106,15 +106,17 @@ class Parser {
   // A fork name: a quoted name kept as written, or a bare one folded to
   // lower case (identifiers are case-insensitive unless quoted). Fork names
   // may hold '-' and '.', so a bare one runs on over adjacent words,
-  // numbers, '-' and '.' with no blank between them: feature-1, v2.0.
+  // numbers, '-' and '.' with no blank between them: feature-1, v2.0 (whose
+  // ".0" lexes as a REAL).
   Result<std::string> ForkName() {
     if (tok_.kind == TokenKind::kQuotedName) return Name("a fork name");
     if (!AtName()) return Error("a fork name");
     std::string name;
     size_t end = tok_.offset;
-    while (tok_.offset == end && (tok_.kind == TokenKind::kIdentifier ||
-                                  tok_.kind == TokenKind::kInteger ||
-                                  tok_.IsSymbol("-") || tok_.IsSymbol("."))) {
+    while (tok_.offset == end &&
+           (tok_.kind == TokenKind::kIdentifier ||
+            tok_.kind == TokenKind::kInteger || tok_.kind == TokenKind::kReal ||
+            tok_.IsSymbol("-") || tok_.IsSymbol("."))) {
       name += tok_.text;
       end = tok_.offset + tok_.text.size();
       Advance();
@@ -144,6 +146,11 @@ class Parser {
   Result<StatementBody> Alter();
   Result<StatementBody> Rename();
   Result<StatementBody> Show();
+  Result<StatementBody> StartReplication();
+  // An INTEGER literal of at least `min` (a seq, a row count).
+  Result<uint64_t> Count(std::string_view what, uint64_t min);
+  // A number of seconds: an INTEGER or REAL literal, 0 to a day.
+  Result<double> Seconds();
   Status NotYet(std::string_view what) {
     return Status::NotSupported(what, " is not supported yet");
   }
@@ -273,17 +280,86 @@ Result<StatementBody> Parser::Body() {
     FORKDB_ASSIGN_OR_RETURN(s.fork, ForkName());
     return StatementBody(std::move(s));
   }
-  if (Accept("START") || Accept("STOP")) {
-    if (tok_.Is("REPLICATION")) return NotYet("replication");
-    return Error("REPLICATION");
+  if (tok_.Is("START")) return StartReplication();
+  if (Accept("STOP")) {
+    FORKDB_RETURN_IF_ERROR(Expect("REPLICATION"));
+    FORKDB_RETURN_IF_ERROR(Expect("TO"));
+    StopReplicationStmt s;
+    FORKDB_ASSIGN_OR_RETURN(s.target, ForkName());
+    return StatementBody(std::move(s));
+  }
+  if (Accept("WAIT")) {
+    FORKDB_RETURN_IF_ERROR(Expect("FOR"));
+    FORKDB_RETURN_IF_ERROR(Expect("REPLICATION"));
+    WaitForReplicationStmt s;
+    if (Accept("TO")) {
+      FORKDB_ASSIGN_OR_RETURN(s.target, ForkName());
+    }
+    if (Accept("TIMEOUT")) {
+      FORKDB_ASSIGN_OR_RETURN(s.timeout_seconds, Seconds());
+    }
+    return StatementBody(std::move(s));
   }
   if (tok_.Is("COMPLETE") || tok_.Is("CANCEL") || tok_.Is("REVERT")) {
     Advance();
     if (tok_.Is("MIGRATION")) return NotYet("online schema migration");
     return Error("MIGRATION");
   }
-  if (tok_.Is("PURGE")) return NotYet("PURGE BINLOG");
+  if (Accept("PURGE")) {
+    FORKDB_RETURN_IF_ERROR(Expect("BINLOG"));
+    PurgeBinlogStmt s;
+    if (Accept("FOR")) {
+      FORKDB_RETURN_IF_ERROR(Expect("FORK"));
+      FORKDB_ASSIGN_OR_RETURN(s.fork, ForkName());
+    }
+    FORKDB_RETURN_IF_ERROR(Expect("BEFORE"));
+    FORKDB_ASSIGN_OR_RETURN(s.before, Count("a binlog seq (1 or more)", 1));
+    return StatementBody(std::move(s));
+  }
   return Error("a statement");
+}
+
+Result<uint64_t> Parser::Count(std::string_view what, uint64_t min) {
+  if (tok_.kind != TokenKind::kInteger) return Error(what);
+  const int64_t v = std::strtoll(tok_.value.c_str(), nullptr, 10);
+  if (v < 0 || static_cast<uint64_t>(v) < min) return Error(what);
+  Advance();
+  return static_cast<uint64_t>(v);
+}
+
+Result<double> Parser::Seconds() {
+  constexpr std::string_view kWhat = "a number of seconds (0 to 86400)";
+  if (tok_.kind != TokenKind::kInteger && tok_.kind != TokenKind::kReal)
+    return Error(kWhat);
+  const double v = std::strtod(tok_.value.c_str(), nullptr);
+  if (!(v >= 0 && v <= 86400)) return Error(kWhat);
+  Advance();
+  return v;
+}
+
+Result<StatementBody> Parser::StartReplication() {
+  FORKDB_RETURN_IF_ERROR(Expect("START"));
+  FORKDB_RETURN_IF_ERROR(Expect("REPLICATION"));
+  FORKDB_RETURN_IF_ERROR(Expect("FROM"));
+  StartReplicationStmt s;
+  FORKDB_ASSIGN_OR_RETURN(s.source, ForkName());
+  FORKDB_RETURN_IF_ERROR(Expect("TO"));
+  FORKDB_ASSIGN_OR_RETURN(s.target, ForkName());
+  if (Accept("ON")) {
+    FORKDB_RETURN_IF_ERROR(Expect("CONFLICT"));
+    if (Accept("STOP")) {
+      s.on_conflict = engine::ConflictPolicy::kStop;
+    } else if (Accept("SOURCE")) {
+      FORKDB_RETURN_IF_ERROR(Expect("WINS"));
+      s.on_conflict = engine::ConflictPolicy::kSourceWins;
+    } else if (Accept("TARGET")) {
+      FORKDB_RETURN_IF_ERROR(Expect("WINS"));
+      s.on_conflict = engine::ConflictPolicy::kTargetWins;
+    } else {
+      return Error("STOP, SOURCE WINS or TARGET WINS");
+    }
+  }
+  return StatementBody(std::move(s));
 }
 
 Result<StatementBody> Parser::Select() {
@@ -693,13 +769,35 @@ Result<StatementBody> Parser::Show() {
     FORKDB_ASSIGN_OR_RETURN(s.table, Name("a table name"));
     return StatementBody(std::move(s));
   }
-  if (tok_.Is("BINLOG")) return NotYet("SHOW BINLOG");
-  if (tok_.Is("REPLICATION")) return NotYet("SHOW REPLICATION");
+  if (Accept("BINLOG")) {
+    ShowBinlogStmt s;
+    if (Accept("FOR")) {
+      FORKDB_RETURN_IF_ERROR(Expect("FORK"));
+      FORKDB_ASSIGN_OR_RETURN(s.fork, ForkName());
+    }
+    if (Accept("FROM")) {
+      FORKDB_ASSIGN_OR_RETURN(s.from, Count("a binlog seq (1 or more)", 1));
+    }
+    if (Accept("LIMIT")) {
+      FORKDB_ASSIGN_OR_RETURN(s.limit, Count("a row count", 0));
+    }
+    return StatementBody(std::move(s));
+  }
+  if (Accept("REPLICATION")) {
+    ShowReplicationStmt s;
+    if (Accept("CONFLICTS")) {
+      s.conflicts = true;
+      if (Accept("FOR")) {
+        FORKDB_ASSIGN_OR_RETURN(s.target, ForkName());
+      }
+    }
+    return StatementBody(std::move(s));
+  }
   if (tok_.Is("DIVERGENCE")) return NotYet("SHOW DIVERGENCE");
   if (tok_.Is("DIVERGENT")) return NotYet("SHOW DIVERGENT PAGES");
   if (tok_.Is("DIFF")) return NotYet("SHOW DIFF");
   if (tok_.Is("MIGRATIONS")) return NotYet("SHOW MIGRATIONS");
-  return Error("TABLES, CREATE TABLE or FORKS");
+  return Error("TABLES, CREATE TABLE, FORKS, BINLOG or REPLICATION");
 }
 
 // Expressions, lowest precedence first (SQLite's order): OR, AND, NOT,

@@ -4,8 +4,12 @@
 // Errors are InvalidArgument with "LINE:COLUMN: " first, naming what was
 // expected and what was found there: "1:10: expected end of statement,
 // found 'FORM'". Statements that SQL.md defines but that later
-// work will bring (binlog, replication, divergence, online DDL, migrations)
-// parse their leading words and are NotSupported with the statement's name.
+// work will bring (divergence, online DDL, migrations) parse their leading
+// words and are NotSupported with the statement's name.
+//
+// Extensions to SQL.md: PURGE BINLOG [FOR FORK f] BEFORE seq, and
+// WAIT FOR REPLICATION [TO dst] [TIMEOUT seconds] (replication runs in the
+// background; scripts wait for it to catch up).
 #ifndef FORKDB_SQL_PARSER_H_
 #define FORKDB_SQL_PARSER_H_
 

@@ -31,3 +31,15 @@ SELECT count(*) AS accounts, sum(balance) AS total FROM accounts;
 -- The fork tree: staging's parent is main; own_pages are the pages a fork
 -- has written since, shared_pages those it still shares.
 SHOW FORKS;
+
+-- Replication: fork green follows main. A background thread applies each
+-- commit of main to green; WAIT FOR REPLICATION waits until it caught up.
+USE FORK main;
+CREATE FORK green;
+START REPLICATION FROM main TO green;
+INSERT INTO accounts VALUES (5, 'margaret', 500.0);
+UPDATE accounts SET balance = balance * 2 WHERE owner = 'ada';
+WAIT FOR REPLICATION TO green;
+USE FORK green;
+SELECT 'green' AS fork, * FROM accounts ORDER BY id;
+SHOW REPLICATION;

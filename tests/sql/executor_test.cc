@@ -2,8 +2,10 @@
 // and Statement): tables and rows, SELECT, every expression and function of
 // SQL.md with its NULL handling, type enforcement, integer overflow and
 // division by zero, prepared statements, transactions, forks, SHOW, plain
-// ALTER TABLE and RENAME TABLE, and the planner's choices, each compared with
-// the same query forced to a full scan.
+// ALTER TABLE and RENAME TABLE, the planner's choices, each compared with
+// the same query forced to a full scan, and the binlog and replication
+// statements (SHOW BINLOG, PURGE BINLOG, START/STOP/WAIT FOR REPLICATION,
+// SHOW REPLICATION [CONFLICTS]).
 //
 // Every error path is checked for its message (what and where) and for
 // atomicity: a dump of every table of the current fork (SHOW TABLES, SHOW
@@ -13,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -143,6 +146,13 @@ class ExecutorTest : public ::testing::Test {
   // (which stays open, keeps its write, and can still be used).
   void ExpectFailsCleanly(std::string_view sql, Status::Code code,
                           std::string_view text) {
+    ExpectFailsCleanly(sql, code, text, code, text);
+  }
+  // The same where the error inside a transaction differs (a statement
+  // refused there: `txn_code` and `txn_text`).
+  void ExpectFailsCleanly(std::string_view sql, Status::Code code,
+                          std::string_view text, Status::Code txn_code,
+                          std::string_view txn_text) {
     const std::string before = Dump();
     const Status s = Exec(sql);
     EXPECT_EQ(s.code(), code) << s.ToString();
@@ -155,8 +165,8 @@ class ExecutorTest : public ::testing::Test {
              "INSERT INTO zz_marker VALUES (1);"));
     const std::string inside = Dump();
     const Status t = Exec(sql);
-    EXPECT_EQ(t.code(), code) << t.ToString();
-    EXPECT_NE(t.message().find(text), std::string::npos) << t.ToString();
+    EXPECT_EQ(t.code(), txn_code) << t.ToString();
+    EXPECT_NE(t.message().find(txn_text), std::string::npos) << t.ToString();
     EXPECT_TRUE(session_->in_transaction()) << "the failure ended the "
                                                "transaction";
     EXPECT_EQ(Dump(), inside) << "in a transaction: changed by " << sql;
@@ -174,6 +184,17 @@ class ExecutorTest : public ::testing::Test {
   do {                                                 \
     SCOPED_TRACE(sql);                                 \
     ExpectFailsCleanly(sql, Status::Code::code, text); \
+  } while (0)
+
+// The same for a statement refused inside a transaction (txn_text names it).
+#define EXPECT_SQL_FAILS_CLEANLY_REFUSED_IN_TXN(sql, code, text, txn_text) \
+  do {                                                                     \
+    SCOPED_TRACE(sql);                                                     \
+    ExpectFailsCleanly(sql, Status::Code::code, text,                      \
+                       Status::Code::kInvalidArgument,                     \
+                       std::string(txn_text) +                             \
+                           " is not allowed inside a transaction (COMMIT " \
+                           "or ROLLBACK first)");                          \
   } while (0)
 
 // ---------------------------------------------------------------------------
@@ -2056,14 +2077,362 @@ TEST_F(PlannerTest, PlannedUpdateAndDeleteTouchTheSameRowsAsAScan) {
 // ---------------------------------------------------------------------------
 // Statements that fail leave the database as it was.
 
+// ---------------------------------------------------------------------------
+// Binlog and replication.
+
+class ExecutorBinlogTest : public ExecutorTest {
+ protected:
+  // The rows of `sql` as "v1|v2|..." with ValueText(), NULL as "NULL"; an
+  // error ends the list as "error: MESSAGE".
+  Rows T(std::string_view sql) { return Text(*session_, sql); }
+  static Rows Text(Session& session, std::string_view sql) {
+    Rows out;
+    const Status s = session.Execute(
+        sql, [&](const std::vector<std::string>&, const Row& row) {
+          std::string line;
+          for (size_t i = 0; i < row.size(); ++i) {
+            if (i > 0) line += "|";
+            line += row[i].is_null() ? "NULL" : ValueText(row[i]);
+          }
+          out.push_back(line);
+        });
+    if (!s.ok()) out.push_back("error: " + s.message());
+    return out;
+  }
+
+  // A table, a row, and fork green made from main as it is then.
+  void LoadGreen() {
+    ENGINE_ASSERT_OK(
+        Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+             "INSERT INTO t VALUES (1, 'a');"
+             "CREATE FORK green;"));
+  }
+};
+
+TEST_F(ExecutorBinlogTest, ShowBinlogHasOneRowPerEvent) {
+  EXPECT_EQ(Names("SHOW BINLOG"),
+            (std::vector<std::string>{"seq", "gtid", "table_name", "kind",
+                                      "before", "after"}));
+  EXPECT_EQ(T("SHOW BINLOG"), Rows{});
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, "
+           "data BLOB, ok BOOLEAN)"));
+  ENGINE_ASSERT_OK(
+      Exec("INSERT INTO t VALUES (1, 'a', 1.5, x'0a1b', TRUE),"
+           "  (2, 'say \"hi\"\\ \n\ttab', NULL, NULL, NULL)"));
+  ENGINE_ASSERT_OK(Exec("UPDATE t SET score = 0.1 WHERE id = 1"));
+  ENGINE_ASSERT_OK(Exec("DELETE FROM t WHERE id = 2"));
+  ENGINE_ASSERT_OK(Exec("CREATE INDEX t_name ON t (name)"));
+  ENGINE_ASSERT_OK(Exec("SELECT * FROM t"));  // reads append nothing
+  EXPECT_EQ(
+      T("SHOW BINLOG"),
+      (Rows{
+          "1|main:1|t|ddl|NULL|CREATE TABLE t (id INTEGER PRIMARY KEY, name "
+          "TEXT, score REAL, data BLOB, ok BOOLEAN)",
+          "2|main:2|t|insert|NULL|"
+          "{\"id\":1,\"name\":\"a\",\"score\":1.5,\"data\":\"x'0a1b'\","
+          "\"ok\":1}",
+          "2|main:2|t|insert|NULL|"
+          "{\"id\":2,\"name\":\"say \\\"hi\\\"\\\\ \\n\\ttab\",\"score\":null,"
+          "\"data\":null,\"ok\":null}",
+          "3|main:3|t|update|"
+          "{\"id\":1,\"name\":\"a\",\"score\":1.5,\"data\":\"x'0a1b'\","
+          "\"ok\":1}|"
+          "{\"id\":1,\"name\":\"a\",\"score\":0.1,\"data\":\"x'0a1b'\","
+          "\"ok\":1}",
+          "4|main:4|t|delete|"
+          "{\"id\":2,\"name\":\"say \\\"hi\\\"\\\\ \\n\\ttab\",\"score\":null,"
+          "\"data\":null,\"ok\":null}|NULL",
+          "5|main:5|t_name|ddl|NULL|CREATE INDEX t_name ON t (name)",
+      }));
+}
+
+TEST_F(ExecutorBinlogTest, ShowBinlogFromAndLimit) {
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE t (id INTEGER PRIMARY KEY);"
+           "INSERT INTO t VALUES (1), (2), (3);"
+           "INSERT INTO t VALUES (4);"
+           "DELETE FROM t WHERE id >= 3;"));
+  auto kinds = [&](std::string_view sql) {
+    Rows out;
+    for (const std::string& r : T(sql))
+      out.push_back(r.substr(0, r.find('|', r.find('|') + 1)) + " " +
+                    r.substr(r.rfind('|') + 1));
+    return out;
+  };
+  EXPECT_EQ(kinds("SHOW BINLOG FROM 3"),
+            (Rows{"3|main:3 {\"id\":4}", "4|main:4 NULL", "4|main:4 NULL"}));
+  // LIMIT counts rows, not records: it may end inside a record.
+  EXPECT_EQ(kinds("SHOW BINLOG FROM 2 LIMIT 2"),
+            (Rows{"2|main:2 {\"id\":1}", "2|main:2 {\"id\":2}"}));
+  EXPECT_EQ(kinds("SHOW BINLOG LIMIT 1"),
+            (Rows{"1|main:1 CREATE TABLE t (id INTEGER PRIMARY KEY);"}));
+  EXPECT_EQ(T("SHOW BINLOG LIMIT 0"), Rows{});
+  EXPECT_EQ(T("SHOW BINLOG FROM 5"), Rows{});
+  EXPECT_EQ(T("SHOW BINLOG FROM 1000"), Rows{});
+  // Inside a transaction: the committed binlog, without the open writes.
+  ENGINE_ASSERT_OK(Exec("BEGIN; INSERT INTO t VALUES (9);"));
+  EXPECT_EQ(T("SHOW BINLOG FROM 5"), Rows{});
+  ENGINE_ASSERT_OK(Exec("COMMIT"));
+  EXPECT_EQ(kinds("SHOW BINLOG FROM 5"), (Rows{"5|main:5 {\"id\":9}"}));
+}
+
+TEST_F(ExecutorBinlogTest, ShowBinlogForAChildForkShowsInheritedRecords) {
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE t (id INTEGER PRIMARY KEY);"
+           "INSERT INTO t VALUES (1);"
+           "CREATE FORK dev;"
+           "INSERT INTO t VALUES (2);"));
+  ENGINE_ASSERT_OK(Exec("USE FORK dev; INSERT INTO t VALUES (3);"));
+  const Rows dev = {
+      // The text of the statement, through its ';'.
+      "1|main:1|t|ddl|NULL|CREATE TABLE t (id INTEGER PRIMARY KEY);",
+      "2|main:2|t|insert|NULL|{\"id\":1}",
+      "3|dev:3|t|insert|NULL|{\"id\":3}",
+  };
+  EXPECT_EQ(T("SHOW BINLOG"), dev);
+  ENGINE_ASSERT_OK(Exec("USE FORK main"));
+  EXPECT_EQ(T("SHOW BINLOG FOR FORK dev"), dev);
+  EXPECT_EQ(T("SHOW BINLOG FOR FORK main FROM 3"),
+            Rows{"3|main:3|t|insert|NULL|{\"id\":2}"});
+  // Once its origin fork is gone, a GTID shows the fork's id.
+  ENGINE_ASSERT_OK(
+      Exec("CREATE FORK gone FROM dev; USE FORK gone; INSERT INTO t VALUES (4);"
+           "USE FORK dev; START REPLICATION FROM gone TO dev;"
+           "WAIT FOR REPLICATION TO dev; STOP REPLICATION TO dev;"));
+  const std::string gone_id = std::to_string(db_.GetFork("gone")->id);
+  EXPECT_EQ(T("SHOW BINLOG FROM 4"), Rows{"4|gone:4|t|insert|NULL|{\"id\":4}"});
+  ENGINE_ASSERT_OK(Exec("DROP FORK gone"));
+  EXPECT_EQ(T("SHOW BINLOG FROM 4"),
+            Rows{"4|#" + gone_id + ":4|t|insert|NULL|{\"id\":4}"});
+}
+
+TEST_F(ExecutorBinlogTest, PurgeBinlogRemovesOldRecordsOfOneFork) {
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE t (id INTEGER PRIMARY KEY);"
+           "INSERT INTO t VALUES (1);"
+           "INSERT INTO t VALUES (2);"
+           "CREATE FORK dev;"
+           "INSERT INTO t VALUES (3);"));
+  ENGINE_ASSERT_OK(Exec("PURGE BINLOG BEFORE 3"));
+  EXPECT_EQ(T("SHOW BINLOG"), (Rows{"3|main:3|t|insert|NULL|{\"id\":2}",
+                                    "4|main:4|t|insert|NULL|{\"id\":3}"}));
+  EXPECT_SQL_FAILS_CLEANLY("SHOW BINLOG FROM 2", kNotFound,
+                           "binlog record 2 of fork main was purged (the "
+                           "first kept is 3)");
+  // The fork keeps its own copy of the records.
+  EXPECT_EQ(T("SHOW BINLOG FOR FORK dev LIMIT 1"),
+            Rows{"1|main:1|t|ddl|NULL|CREATE TABLE t (id INTEGER PRIMARY "
+                 "KEY);"});
+  ENGINE_ASSERT_OK(Exec("PURGE BINLOG FOR FORK dev BEFORE 100"));
+  EXPECT_EQ(T("SHOW BINLOG FOR FORK dev"), Rows{});
+  EXPECT_EQ(T("SHOW BINLOG FOR FORK dev FROM 4"), Rows{});
+  EXPECT_EQ(T("SHOW BINLOG FOR FORK dev FROM 1"),
+            Rows{"error: binlog record 1 of fork dev was purged (the first "
+                 "kept is 4)"});
+  // New records go on from where the numbering was.
+  ENGINE_ASSERT_OK(Exec("USE FORK dev; INSERT INTO t VALUES (5);"));
+  EXPECT_EQ(T("SHOW BINLOG"), Rows{"4|dev:4|t|insert|NULL|{\"id\":5}"});
+}
+
+TEST_F(ExecutorBinlogTest, BinlogErrorsChangeNothing) {
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES "
+           "(1);"));
+  EXPECT_SQL_FAILS_CLEANLY("SHOW BINLOG FOR FORK nope", kNotFound,
+                           "fork 'nope' does not exist");
+  EXPECT_SQL_FAILS_CLEANLY_REFUSED_IN_TXN(
+      "PURGE BINLOG FOR FORK nope BEFORE 2", kNotFound,
+      "fork 'nope' does not exist", "PURGE BINLOG");
+  ENGINE_ASSERT_OK(Exec("BEGIN"));
+  EXPECT_EQ(T("PURGE BINLOG BEFORE 2"),
+            Rows{"error: PURGE BINLOG is not allowed inside a transaction "
+                 "(COMMIT or ROLLBACK first)"});
+  ENGINE_ASSERT_OK(Exec("ROLLBACK"));
+  EXPECT_EQ(T("SHOW BINLOG FROM 1 LIMIT 1"),
+            Rows{"1|main:1|t|ddl|NULL|CREATE TABLE t (id INTEGER PRIMARY "
+                 "KEY);"});
+}
+
+TEST_F(ExecutorBinlogTest, ReplicationAppliesSourceWritesToTheTarget) {
+  LoadGreen();
+  ENGINE_ASSERT_OK(Exec("START REPLICATION FROM main TO green"));
+  ENGINE_ASSERT_OK(
+      Exec("INSERT INTO t VALUES (2, 'b'); UPDATE t SET v = 'A' WHERE id = 1;"
+           "DELETE FROM t WHERE id = 2; INSERT INTO t VALUES (3, 'c');"));
+  ENGINE_ASSERT_OK(Exec("WAIT FOR REPLICATION TO green"));
+  ENGINE_ASSERT_OK(Exec("USE FORK green"));
+  EXPECT_EQ(T("SELECT * FROM t ORDER BY id"), (Rows{"1|A", "3|c"}));
+  EXPECT_EQ(Names("SHOW REPLICATION"),
+            (std::vector<std::string>{"src", "dst", "state", "applied_seq",
+                                      "source_seq", "lag_events", "conflicts",
+                                      "last_error"}));
+  EXPECT_EQ(T("SHOW REPLICATION"), Rows{"main|green|running|6|6|0|0|NULL"});
+  EXPECT_EQ(T("SHOW REPLICATION CONFLICTS"), Rows{});
+  // The target's binlog keeps the source's GTIDs.
+  EXPECT_EQ(T("SHOW BINLOG FROM 3"),
+            (Rows{"3|main:3|t|insert|NULL|{\"id\":2,\"v\":\"b\"}",
+                  "4|main:4|t|update|{\"id\":1,\"v\":\"a\"}|"
+                  "{\"id\":1,\"v\":\"A\"}",
+                  "5|main:5|t|delete|{\"id\":2,\"v\":\"b\"}|NULL",
+                  "6|main:6|t|insert|NULL|{\"id\":3,\"v\":\"c\"}"}));
+
+  // WAIT with the default target: the current fork. A session reading the
+  // target sees each applied record (its cached snapshot is no longer the
+  // latest).
+  Session reader(db_, "green");
+  EXPECT_EQ(Text(reader, "SELECT count(*) FROM t"), Rows{"2"});
+  ENGINE_ASSERT_OK(Exec("USE FORK main; INSERT INTO t VALUES (4, 'd');"));
+  auto caught_up =
+      db_.WaitForReplication("green", std::chrono::milliseconds(10000));
+  ASSERT_TRUE(caught_up.ok()) << caught_up.status().ToString();
+  EXPECT_TRUE(*caught_up);
+  EXPECT_EQ(Text(reader, "SELECT count(*) FROM t"), Rows{"3"});
+  ENGINE_ASSERT_OK(
+      Exec("INSERT INTO t VALUES (5, 'e'); USE FORK green;"
+           "WAIT FOR REPLICATION TIMEOUT 5;"));
+  EXPECT_EQ(T("SELECT max(id) FROM t"), Rows{"5"});
+
+  ENGINE_ASSERT_OK(Exec("STOP REPLICATION TO green"));
+  EXPECT_EQ(T("SHOW REPLICATION"), Rows{"main|green|stopped|8|8|0|0|NULL"});
+  ENGINE_ASSERT_OK(Exec("USE FORK main; INSERT INTO t VALUES (6, 'f');"));
+  EXPECT_EQ(T("SHOW REPLICATION"), Rows{"main|green|stopped|8|9|1|0|NULL"});
+  // Started again, it goes on from where it stopped.
+  ENGINE_ASSERT_OK(
+      Exec("START REPLICATION FROM main TO green;"
+           "WAIT FOR REPLICATION TO green;"));
+  EXPECT_EQ(T("SHOW REPLICATION"), Rows{"main|green|running|9|9|0|0|NULL"});
+  EXPECT_EQ(Text(reader, "SELECT count(*) FROM t"), Rows{"5"});
+}
+
+TEST_F(ExecutorBinlogTest, ConflictStopsTheReplicationByDefault) {
+  LoadGreen();
+  ENGINE_ASSERT_OK(
+      Exec("USE FORK green; UPDATE t SET v = 'green' WHERE id = 1;"
+           "USE FORK main; START REPLICATION FROM main TO green;"
+           "UPDATE t SET v = 'main' WHERE id = 1;"
+           "INSERT INTO t VALUES (2, 'b');"));
+  const std::string error =
+      "conflict at source seq 3: update/differs on table t key (1)";
+  EXPECT_EQ(T("WAIT FOR REPLICATION TO green TIMEOUT 5"),
+            Rows{"error: replication into green did not catch up within 5 s "
+                 "(state stopped: " +
+                 error + ")"});
+  EXPECT_EQ(T("SHOW REPLICATION"), Rows{"main|green|stopped|2|4|2|1|" + error});
+  EXPECT_EQ(
+      Names("SHOW REPLICATION CONFLICTS"),
+      (std::vector<std::string>{"dst", "src", "source_seq", "gtid",
+                                "table_name", "kind", "resolution", "key",
+                                "source_before", "source_after", "target"}));
+  const Rows conflict = {
+      "green|main|3|main:3|t|update/differs|stopped|[1]|"
+      "{\"id\":1,\"v\":\"a\"}|{\"id\":1,\"v\":\"main\"}|"
+      "{\"id\":1,\"v\":\"green\"}"};
+  EXPECT_EQ(T("SHOW REPLICATION CONFLICTS"), conflict);
+  EXPECT_EQ(T("SHOW REPLICATION CONFLICTS FOR green"), conflict);
+  EXPECT_EQ(T("SHOW REPLICATION CONFLICTS FOR main"), Rows{});
+  // Nothing of the record was applied.
+  ENGINE_ASSERT_OK(Exec("USE FORK green"));
+  EXPECT_EQ(T("SELECT * FROM t ORDER BY id"), Rows{"1|green"});
+
+  // Started again with SOURCE WINS, it applies the record over the target.
+  ENGINE_ASSERT_OK(
+      Exec("USE FORK main;"
+           "START REPLICATION FROM main TO green ON CONFLICT SOURCE WINS;"
+           "WAIT FOR REPLICATION TO green;"));
+  EXPECT_EQ(T("SHOW REPLICATION"), Rows{"main|green|running|4|4|0|2|NULL"});
+  EXPECT_EQ(T("SHOW REPLICATION CONFLICTS FOR green"),
+            (Rows{conflict[0],
+                  "green|main|3|main:3|t|update/differs|source wins|[1]|"
+                  "{\"id\":1,\"v\":\"a\"}|{\"id\":1,\"v\":\"main\"}|"
+                  "{\"id\":1,\"v\":\"green\"}"}));
+  ENGINE_ASSERT_OK(Exec("USE FORK green"));
+  EXPECT_EQ(T("SELECT * FROM t ORDER BY id"), (Rows{"1|main", "2|b"}));
+}
+
+TEST_F(ExecutorBinlogTest, TargetWinsKeepsTheTargetsRow) {
+  LoadGreen();
+  ENGINE_ASSERT_OK(
+      Exec("USE FORK green; UPDATE t SET v = 'green' WHERE id = 1;"
+           "INSERT INTO t VALUES (2, 'green two');"
+           "USE FORK main;"
+           "START REPLICATION FROM main TO green ON CONFLICT TARGET WINS;"
+           "UPDATE t SET v = 'main' WHERE id = 1;"
+           "INSERT INTO t VALUES (2, 'main two'), (3, 'c');"
+           "WAIT FOR REPLICATION TO green;"));
+  EXPECT_EQ(T("SHOW REPLICATION"), Rows{"main|green|running|4|4|0|2|NULL"});
+  EXPECT_EQ(T("SHOW REPLICATION CONFLICTS"),
+            (Rows{"green|main|3|main:3|t|update/differs|target wins|[1]|"
+                  "{\"id\":1,\"v\":\"a\"}|{\"id\":1,\"v\":\"main\"}|"
+                  "{\"id\":1,\"v\":\"green\"}",
+                  "green|main|4|main:4|t|insert/exists|target wins|[2]|NULL|"
+                  "{\"id\":2,\"v\":\"main two\"}|"
+                  "{\"id\":2,\"v\":\"green two\"}"}));
+  ENGINE_ASSERT_OK(Exec("USE FORK green"));
+  EXPECT_EQ(T("SELECT * FROM t ORDER BY id"),
+            (Rows{"1|green", "2|green two", "3|c"}));
+}
+
+TEST_F(ExecutorBinlogTest, ReplicationErrorsChangeNothing) {
+  LoadGreen();
+  ENGINE_ASSERT_OK(Exec("CREATE FORK blue"));
+  const Rows none = T("SHOW REPLICATION");
+  EXPECT_EQ(none, Rows{});
+  EXPECT_SQL_FAILS_CLEANLY_REFUSED_IN_TXN(
+      "START REPLICATION FROM nope TO green", kNotFound,
+      "fork 'nope' does not exist", "START REPLICATION");
+  EXPECT_SQL_FAILS_CLEANLY_REFUSED_IN_TXN(
+      "START REPLICATION FROM main TO nope", kNotFound,
+      "fork 'nope' does not exist", "START REPLICATION");
+  EXPECT_SQL_FAILS_CLEANLY_REFUSED_IN_TXN(
+      "START REPLICATION FROM main TO main", kInvalidArgument,
+      "cannot replicate fork main onto itself", "START REPLICATION");
+  EXPECT_SQL_FAILS_CLEANLY_REFUSED_IN_TXN(
+      "STOP REPLICATION TO green", kNotFound, "no replication into fork green",
+      "STOP REPLICATION");
+  EXPECT_SQL_FAILS_CLEANLY("WAIT FOR REPLICATION TO green", kNotFound,
+                           "no running replication into fork green");
+  EXPECT_SQL_FAILS_CLEANLY("SHOW REPLICATION CONFLICTS FOR nope", kNotFound,
+                           "fork 'nope' does not exist");
+  EXPECT_EQ(T("SHOW REPLICATION"), none);
+
+  ENGINE_ASSERT_OK(Exec("START REPLICATION FROM main TO green"));
+  const Rows running = T("SHOW REPLICATION");
+  EXPECT_EQ(running, Rows{"main|green|running|2|2|0|0|NULL"});
+  EXPECT_SQL_FAILS_CLEANLY_REFUSED_IN_TXN(
+      "START REPLICATION FROM blue TO green", kInvalidArgument,
+      "fork green already has a replication; STOP REPLICATION TO green first",
+      "START REPLICATION");
+  // Inside a transaction every replication statement that changes
+  // something is refused, and the transaction goes on.
+  ENGINE_ASSERT_OK(Exec("BEGIN; INSERT INTO t VALUES (7, 'x');"));
+  EXPECT_EQ(T("START REPLICATION FROM main TO blue"),
+            Rows{"error: START REPLICATION is not allowed inside a "
+                 "transaction (COMMIT or ROLLBACK first)"});
+  EXPECT_EQ(T("STOP REPLICATION TO green"),
+            Rows{"error: STOP REPLICATION is not allowed inside a transaction "
+                 "(COMMIT or ROLLBACK first)"});
+  EXPECT_TRUE(session().in_transaction());
+  EXPECT_EQ(T("SHOW REPLICATION"), running);
+  ENGINE_ASSERT_OK(Exec("COMMIT; WAIT FOR REPLICATION TO green;"));
+  ENGINE_ASSERT_OK(Exec("USE FORK green"));
+  EXPECT_EQ(T("SELECT * FROM t ORDER BY id"), (Rows{"1|a", "7|x"}));
+  // The same replication from main to blue is fine.
+  ENGINE_ASSERT_OK(
+      Exec("START REPLICATION FROM main TO blue;"
+           "WAIT FOR REPLICATION TO blue;"));
+  EXPECT_EQ(T("SHOW REPLICATION"), (Rows{"main|green|running|3|3|0|0|NULL",
+                                         "main|blue|running|3|3|0|0|NULL"}));
+}
+
 TEST_F(ExecutorTest, SyntaxAndUnsupportedStatementsChangeNothing) {
   LoadSample();
   EXPECT_SQL_FAILS_CLEANLY("INSERT INTO t VALUES (5, 'x'", kInvalidArgument,
                            "1:29: expected ')', found end of input");
   EXPECT_SQL_FAILS_CLEANLY("DELETE t", kInvalidArgument,
                            "1:8: expected FROM, found 't'");
-  EXPECT_SQL_FAILS_CLEANLY("SHOW BINLOG", kNotSupported,
-                           "SHOW BINLOG is not supported yet");
+  EXPECT_SQL_FAILS_CLEANLY("SHOW DIFF BETWEEN main AND main", kNotSupported,
+                           "SHOW DIFF is not supported yet");
   EXPECT_SQL_FAILS_CLEANLY("SELECT * FROM t, p", kNotSupported,
                            "joins are not supported");
 }

@@ -3,8 +3,8 @@
 // ast.h with the fields the executor relies on; expressions bind with
 // SQLite's precedence; every syntax error says "LINE:COLUMN: expected ...,
 // found ..." at the token at fault and still moves the tail past the failed
-// statement's ';'; and the statements that later work brings (binlog,
-// replication, divergence, online DDL, migrations) are NotSupported.
+// statement's ';'; and the statements that later work brings (divergence,
+// online DDL, migrations) are NotSupported.
 #include "sql-lite-frontend/parser.h"
 
 #include <gtest/gtest.h>
@@ -522,6 +522,10 @@ TEST(ParserTest, ForkStatements) {
   const UseForkStmt* u = BodyOf<UseForkStmt>(g);
   ASSERT_NE(u, nullptr);
   EXPECT_EQ(u->fork, "dev");
+  // Bare names run on over '.' and numbers (".0" lexes as a REAL).
+  auto h = ParseOk("USE FORK Release-v1.2.3");
+  ASSERT_NE(BodyOf<UseForkStmt>(h), nullptr);
+  EXPECT_EQ(BodyOf<UseForkStmt>(h)->fork, "release-v1.2.3");
 }
 
 TEST(ParserTest, AlterTableActions) {
@@ -919,8 +923,10 @@ TEST(ParserErrorTest, AlterRenameShowUseShapes) {
   ExpectSyntaxError("RENAME TABLE a b", "b", "expected TO, found 'b'");
   ExpectSyntaxError("RENAME TABLE a TO b,", "",
                     "expected a table name, found end of input");
-  ExpectSyntaxError("SHOW FOO", "FOO",
-                    "expected TABLES, CREATE TABLE or FORKS, found 'FOO'");
+  ExpectSyntaxError(
+      "SHOW FOO", "FOO",
+      "expected TABLES, CREATE TABLE, FORKS, BINLOG or REPLICATION, found "
+      "'FOO'");
   ExpectSyntaxError("SHOW CREATE t", "t", "expected TABLE, found 't'");
   ExpectSyntaxError("USE dev", "dev", "expected FORK, found 'dev'");
   ExpectSyntaxError("USE FORK", "", "expected a fork name, found end of input");
@@ -1007,6 +1013,214 @@ TEST(ParserErrorTest, DistinctAggregatesAreNotSupported) {
 }
 
 // ---------------------------------------------------------------------------
+// Binlog and replication.
+
+TEST(ParserTest, ShowBinlogForms) {
+  {
+    auto p = ParseOk("SHOW BINLOG");
+    const ShowBinlogStmt* s = BodyOf<ShowBinlogStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->fork, "");
+    EXPECT_FALSE(s->from.has_value());
+    EXPECT_FALSE(s->limit.has_value());
+  }
+  {
+    auto p = ParseOk("show binlog for fork Feature-1 from 3 limit 10;");
+    const ShowBinlogStmt* s = BodyOf<ShowBinlogStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->fork, "feature-1");
+    EXPECT_EQ(s->from, std::optional<uint64_t>(3));
+    EXPECT_EQ(s->limit, std::optional<uint64_t>(10));
+  }
+  {
+    auto p = ParseOk("SHOW BINLOG FOR FORK \"Dev\" LIMIT 0");
+    const ShowBinlogStmt* s = BodyOf<ShowBinlogStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->fork, "Dev");
+    EXPECT_FALSE(s->from.has_value());
+    EXPECT_EQ(s->limit, std::optional<uint64_t>(0));
+  }
+  {
+    auto p = ParseOk("SHOW BINLOG FROM 9223372036854775807");
+    const ShowBinlogStmt* s = BodyOf<ShowBinlogStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->from, std::optional<uint64_t>(9223372036854775807u));
+  }
+}
+
+TEST(ParserTest, PurgeBinlogForms) {
+  {
+    auto p = ParseOk("PURGE BINLOG BEFORE 5");
+    const PurgeBinlogStmt* s = BodyOf<PurgeBinlogStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->fork, "");
+    EXPECT_EQ(s->before, 5u);
+  }
+  {
+    auto p = ParseOk("purge binlog for fork dev BEFORE 12;");
+    const PurgeBinlogStmt* s = BodyOf<PurgeBinlogStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->fork, "dev");
+    EXPECT_EQ(s->before, 12u);
+  }
+}
+
+TEST(ParserTest, ReplicationStatements) {
+  using engine::ConflictPolicy;
+  struct Case {
+    std::string_view sql;
+    ConflictPolicy policy;
+  } cases[] = {
+      {"START REPLICATION FROM main TO green", ConflictPolicy::kStop},
+      {"START REPLICATION FROM main TO green ON CONFLICT STOP",
+       ConflictPolicy::kStop},
+      {"start replication from main to green on conflict source wins",
+       ConflictPolicy::kSourceWins},
+      {"START REPLICATION FROM main TO green ON CONFLICT TARGET WINS;",
+       ConflictPolicy::kTargetWins},
+  };
+  for (const Case& c : cases) {
+    auto p = ParseOk(c.sql);
+    const StartReplicationStmt* s = BodyOf<StartReplicationStmt>(p);
+    ASSERT_NE(s, nullptr) << c.sql;
+    EXPECT_EQ(s->source, "main") << c.sql;
+    EXPECT_EQ(s->target, "green") << c.sql;
+    EXPECT_EQ(s->on_conflict, c.policy) << c.sql;
+  }
+  {
+    auto p = ParseOk("START REPLICATION FROM \"Blue\" TO v2.0");
+    const StartReplicationStmt* s = BodyOf<StartReplicationStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->source, "Blue");
+    EXPECT_EQ(s->target, "v2.0");
+  }
+  {
+    auto p = ParseOk("STOP REPLICATION TO Green");
+    const StopReplicationStmt* s = BodyOf<StopReplicationStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->target, "green");
+  }
+  {
+    auto p = ParseOk("SHOW REPLICATION");
+    const ShowReplicationStmt* s = BodyOf<ShowReplicationStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_FALSE(s->conflicts);
+    EXPECT_EQ(s->target, "");
+  }
+  {
+    auto p = ParseOk("SHOW REPLICATION CONFLICTS");
+    const ShowReplicationStmt* s = BodyOf<ShowReplicationStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s->conflicts);
+    EXPECT_EQ(s->target, "");
+  }
+  {
+    auto p = ParseOk("show replication conflicts for green;");
+    const ShowReplicationStmt* s = BodyOf<ShowReplicationStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s->conflicts);
+    EXPECT_EQ(s->target, "green");
+  }
+}
+
+TEST(ParserTest, WaitForReplicationForms) {
+  struct Case {
+    std::string_view sql;
+    std::string_view target;
+    double timeout;
+  } cases[] = {
+      {"WAIT FOR REPLICATION", "", 10},
+      {"WAIT FOR REPLICATION TO green", "green", 10},
+      {"wait for replication timeout 3", "", 3},
+      {"WAIT FOR REPLICATION TO green TIMEOUT 0.25;", "green", 0.25},
+      {"WAIT FOR REPLICATION TIMEOUT 0", "", 0},
+  };
+  for (const Case& c : cases) {
+    auto p = ParseOk(c.sql);
+    const WaitForReplicationStmt* s = BodyOf<WaitForReplicationStmt>(p);
+    ASSERT_NE(s, nullptr) << c.sql;
+    EXPECT_EQ(s->target, c.target) << c.sql;
+    EXPECT_EQ(s->timeout_seconds, c.timeout) << c.sql;
+  }
+}
+
+TEST(ParserErrorTest, BinlogAndReplicationShapes) {
+  ExpectSyntaxError("SHOW BINLOG FOR dev", "dev", "expected FORK, found 'dev'");
+  ExpectSyntaxError("SHOW BINLOG FOR FORK", "",
+                    "expected a fork name, found end of input");
+  ExpectSyntaxError("SHOW BINLOG FROM", "",
+                    "expected a binlog seq (1 or more), found end of input");
+  ExpectSyntaxError("SHOW BINLOG FROM 0", "0",
+                    "expected a binlog seq (1 or more), found '0'");
+  ExpectSyntaxError("SHOW BINLOG FROM 'x'", "'x'",
+                    "expected a binlog seq (1 or more), found ''x''");
+  ExpectSyntaxError("SHOW BINLOG FROM 1.5", "1.5",
+                    "expected a binlog seq (1 or more), found '1.5'");
+  ExpectSyntaxError("SHOW BINLOG LIMIT -1", "-",
+                    "expected a row count, found '-'");
+  ExpectSyntaxError("SHOW BINLOG LIMIT 5 FROM 2", "FROM",
+                    "expected end of statement, found 'FROM'");
+  ExpectSyntaxError("SHOW BINLOG FROM 1 FOR FORK dev", "FOR",
+                    "expected end of statement, found 'FOR'");
+  ExpectSyntaxError("PURGE dev", "dev", "expected BINLOG, found 'dev'");
+  ExpectSyntaxError("PURGE BINLOG", "", "expected BEFORE, found end of input");
+  ExpectSyntaxError("PURGE BINLOG FOR FORK dev 5", "5",
+                    "expected BEFORE, found '5'");
+  ExpectSyntaxError("PURGE BINLOG BEFORE 0", "0",
+                    "expected a binlog seq (1 or more), found '0'");
+  ExpectSyntaxError("START REPLICATION main TO green", "main",
+                    "expected FROM, found 'main'");
+  ExpectSyntaxError("START REPLICATION FROM main green", "green",
+                    "expected TO, found 'green'");
+  ExpectSyntaxError("START REPLICATION FROM main TO", "",
+                    "expected a fork name, found end of input");
+  ExpectSyntaxError("START REPLICATION FROM main TO green ON STOP", "STOP",
+                    "expected CONFLICT, found 'STOP'");
+  ExpectSyntaxError(
+      "START REPLICATION FROM main TO green ON CONFLICT IGNORE", "IGNORE",
+      "expected STOP, SOURCE WINS or TARGET WINS, found 'IGNORE'");
+  ExpectSyntaxError("START REPLICATION FROM main TO green ON CONFLICT SOURCE",
+                    "", "expected WINS, found end of input");
+  ExpectSyntaxError("START REPLICATION FROM main TO green ON CONFLICT TARGET X",
+                    "X", "expected WINS, found 'X'");
+  ExpectSyntaxError("STOP REPLICATION green", "green",
+                    "expected TO, found 'green'");
+  ExpectSyntaxError("STOP SLAVE", "SLAVE",
+                    "expected REPLICATION, found 'SLAVE'");
+  ExpectSyntaxError("SHOW REPLICATION STATUS", "STATUS",
+                    "expected end of statement, found 'STATUS'");
+  ExpectSyntaxError("SHOW REPLICATION CONFLICTS FOR", "",
+                    "expected a fork name, found end of input");
+  ExpectSyntaxError("WAIT REPLICATION", "REPLICATION",
+                    "expected FOR, found 'REPLICATION'");
+  ExpectSyntaxError("WAIT FOR green", "green",
+                    "expected REPLICATION, found 'green'");
+  ExpectSyntaxError("WAIT FOR REPLICATION TO", "",
+                    "expected a fork name, found end of input");
+  ExpectSyntaxError("WAIT FOR REPLICATION TIMEOUT", "",
+                    "expected a number of seconds (0 to 86400), found end of "
+                    "input");
+  ExpectSyntaxError("WAIT FOR REPLICATION TIMEOUT -1", "-",
+                    "expected a number of seconds (0 to 86400), found '-'");
+  ExpectSyntaxError("WAIT FOR REPLICATION TIMEOUT 90000", "90000",
+                    "expected a number of seconds (0 to 86400), found "
+                    "'90000'");
+  ExpectSyntaxError("WAIT FOR REPLICATION TIMEOUT 1 TO green", "TO",
+                    "expected end of statement, found 'TO'");
+}
+
+TEST(ParserErrorTest, BinlogAndReplicationErrorsCountLines) {
+  EXPECT_EQ(ParseError("SHOW BINLOG\n  FOR FORK dev\n  FROM x").message(),
+            "3:8: expected a binlog seq (1 or more), found 'x'");
+  size_t tail = 0;
+  EXPECT_EQ(
+      ParseError("START REPLICATION FROM a TO b ON CONFLICT; SELECT 1", &tail)
+          .message(),
+      "1:42: expected STOP, SOURCE WINS or TARGET WINS, found ';'");
+  EXPECT_EQ(tail, 42u);
+}
+
+// ---------------------------------------------------------------------------
 // Statements later work brings.
 
 TEST(ParserTest, LaterStatementsAreNotSupportedYet) {
@@ -1014,15 +1228,6 @@ TEST(ParserTest, LaterStatementsAreNotSupportedYet) {
     std::string_view sql;
     std::string_view message;
   } cases[] = {
-      {"SHOW BINLOG", "SHOW BINLOG is not supported yet"},
-      {"SHOW BINLOG FOR FORK f FROM 3 LIMIT 10",
-       "SHOW BINLOG is not supported yet"},
-      {"START REPLICATION FROM a TO b ON CONFLICT SOURCE WINS",
-       "replication is not supported yet"},
-      {"STOP REPLICATION TO b", "replication is not supported yet"},
-      {"SHOW REPLICATION", "SHOW REPLICATION is not supported yet"},
-      {"SHOW REPLICATION CONFLICTS FOR b",
-       "SHOW REPLICATION is not supported yet"},
       {"SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t AT CELL LEVEL",
        "SHOW DIVERGENCE is not supported yet"},
       {"SHOW DIFF BETWEEN a AND b", "SHOW DIFF is not supported yet"},
@@ -1052,9 +1257,9 @@ TEST(ParserTest, LaterStatementsAreNotSupportedYet) {
 
 TEST(ParserTest, NotSupportedStatementStillSetsTheTail) {
   size_t tail = 0;
-  const Status s = ParseError("SHOW BINLOG LIMIT 5; SELECT 1", &tail);
+  const Status s = ParseError("SHOW DIFF BETWEEN a AND b; SELECT 1", &tail);
   EXPECT_EQ(s.code(), Status::Code::kNotSupported);
-  EXPECT_EQ(tail, 20u);
+  EXPECT_EQ(tail, 26u);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 #include "bench/bench_util.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
@@ -117,6 +119,64 @@ bool ParseTableBenchArgs(int argc, char** argv, std::string_view program,
     out->args.insert(out->args.begin() + 1, out->min_time.data());
   out->args.push_back(nullptr);
   return true;
+}
+
+CounterReporter::CounterReporter(std::string_view format) {
+  if (format == "json") {
+    display_ = std::make_unique<benchmark::JSONReporter>();
+  } else if (format == "csv") {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    display_ = std::make_unique<benchmark::CSVReporter>();
+#pragma GCC diagnostic pop
+  } else {
+    display_ = std::make_unique<benchmark::ConsoleReporter>(
+        isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
+                              : benchmark::ConsoleReporter::OO_None);
+  }
+}
+
+bool CounterReporter::ReportContext(const Context& context) {
+  return display_->ReportContext(context);
+}
+
+void CounterReporter::ReportRuns(const std::vector<Run>& runs) {
+  for (const Run& run : runs) {
+    if (run.error_occurred) {
+      failed_ = true;
+      continue;
+    }
+    std::string name = run.run_name.function_name;
+    if (!run.run_name.args.empty()) name += "/" + run.run_name.args;
+    for (const auto& [counter, value] : run.counters) {
+      if (run.run_type == Run::RT_Iteration) {
+        values_[name][counter].push_back(value.value);
+      } else if (run.aggregate_name == "median") {
+        // The only figure there is with --benchmark_report_aggregates_only.
+        median_[name][counter] = value.value;
+      }
+    }
+  }
+  display_->ReportRuns(runs);
+}
+
+void CounterReporter::Finalize() { display_->Finalize(); }
+
+double CounterReporter::Median(const std::string& name,
+                               const std::string& counter) const {
+  auto median = median_.find(name);
+  if (median != median_.end()) {
+    auto it = median->second.find(counter);
+    if (it != median->second.end()) return it->second;
+  }
+  auto runs = values_.find(name);
+  if (runs == values_.end()) return 0;
+  auto it = runs->second.find(counter);
+  if (it == runs->second.end() || it->second.empty()) return 0;
+  std::vector<double> v = it->second;
+  std::sort(v.begin(), v.end());
+  const size_t mid = v.size() / 2;
+  return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 }  // namespace forkdb::bench

@@ -8,6 +8,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +70,31 @@ struct TableBenchArgs {
 bool ParseTableBenchArgs(int argc, char** argv, std::string_view program,
                          uint64_t rows_min, uint64_t rows_default,
                          uint64_t rows_quick, TableBenchArgs* out);
+
+// A reporter that passes every run to the display reporter Google Benchmark
+// would have used (`format`: console, json or csv) and keeps each run's
+// counters, for a summary printed after the runs.
+class CounterReporter final : public benchmark::BenchmarkReporter {
+ public:
+  explicit CounterReporter(std::string_view format);
+
+  bool ReportContext(const Context& context) override;
+  void ReportRuns(const std::vector<Run>& runs) override;
+  void Finalize() override;
+
+  bool failed() const { return failed_; }
+  // The median over the repetitions of `counter` of the benchmark `name`
+  // (its function name and arguments, without Google Benchmark's suffixes
+  // such as iterations:1 or process_time); 0 if it did not run.
+  double Median(const std::string& name, const std::string& counter) const;
+
+ private:
+  using Counters = std::map<std::string, std::vector<double>>;
+  std::unique_ptr<BenchmarkReporter> display_;
+  std::map<std::string, Counters> values_;
+  std::map<std::string, std::map<std::string, double>> median_;
+  bool failed_ = false;
+};
 
 }  // namespace forkdb::bench
 

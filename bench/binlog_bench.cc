@@ -476,110 +476,50 @@ void PrintHelp() {
   benchmark::PrintDefaultHelp();
 }
 
-// Passes everything to the reporter Google Benchmark would have used, and
-// keeps each benchmark's counters: one value per repetition, and Google
-// Benchmark's median when it reports one.
-class SummaryReporter final : public benchmark::BenchmarkReporter {
- public:
-  explicit SummaryReporter(std::unique_ptr<BenchmarkReporter> display)
-      : display_(std::move(display)) {}
-
-  bool ReportContext(const Context& context) override {
-    return display_->ReportContext(context);
+// The summary after the runs: medians over the repetitions.
+void PrintSummary(const CounterReporter& r, FILE* out) {
+  std::fprintf(out, "\nSummary (medians over the repetitions):\n");
+  for (const char* name : {"Commit1Row", "Commit100Rows"}) {
+    const double rate = r.Median(name, "items_per_second");
+    if (rate <= 0) continue;
+    std::fprintf(out,
+                 "  %-14s %12.0f rows/s (CPU)  binlog %7.1f page bytes/row"
+                 "  table %7.1f page bytes/row\n",
+                 name, rate, r.Median(name, "binlog_page_bytes_per_row"),
+                 r.Median(name, "table_page_bytes_per_row"));
   }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.error_occurred) {
-        failed_ = true;
-        continue;
-      }
-      // The name without Google Benchmark's suffixes (iterations:1,
-      // process_time, real_time).
-      std::string name = run.run_name.function_name;
-      if (!run.run_name.args.empty()) name += "/" + run.run_name.args;
-      for (const auto& [counter, value] : run.counters) {
-        if (run.run_type == Run::RT_Iteration) {
-          values_[name][counter].push_back(value.value);
-        } else if (run.aggregate_name == "median") {
-          // The only figure there is with --benchmark_report_aggregates_only.
-          median_[name][counter] = value.value;
-        }
-      }
-    }
-    display_->ReportRuns(runs);
+  const double apply = r.Median("ReplicationApply", "items_per_second");
+  const double direct = r.Median("DirectInsert", "items_per_second");
+  const double apply_wall = r.Median("ReplicationApply", "wall_rows_per_s");
+  const double direct_wall = r.Median("DirectInsert", "wall_rows_per_s");
+  if (apply > 0 && direct > 0) {
+    std::fprintf(out,
+                 "  ReplicationApply %12.0f rows/s (CPU) %12.0f rows/s "
+                 "(wall)\n"
+                 "  DirectInsert     %12.0f rows/s (CPU) %12.0f rows/s "
+                 "(wall)\n"
+                 "  ReplicationApply / DirectInsert: %.3fx CPU, %.3fx wall "
+                 "(goal >= 0.5x): %s\n",
+                 apply, apply_wall, direct, direct_wall, apply / direct,
+                 apply_wall / direct_wall,
+                 apply / direct >= 0.5 ? "met" : "NOT met");
   }
-  void Finalize() override { display_->Finalize(); }
-
-  bool failed() const { return failed_; }
-
-  void PrintSummary(FILE* out) const {
-    std::fprintf(out, "\nSummary (medians over the repetitions):\n");
-    for (const char* name : {"Commit1Row", "Commit100Rows"}) {
-      const double rate = Median(name, "items_per_second");
-      if (rate <= 0) continue;
-      std::fprintf(out,
-                   "  %-14s %12.0f rows/s (CPU)  binlog %7.1f page bytes/row"
-                   "  table %7.1f page bytes/row\n",
-                   name, rate, Median(name, "binlog_page_bytes_per_row"),
-                   Median(name, "table_page_bytes_per_row"));
-    }
-    const double apply = Median("ReplicationApply", "items_per_second");
-    const double direct = Median("DirectInsert", "items_per_second");
-    const double apply_wall = Median("ReplicationApply", "wall_rows_per_s");
-    const double direct_wall = Median("DirectInsert", "wall_rows_per_s");
-    if (apply > 0 && direct > 0) {
-      std::fprintf(out,
-                   "  ReplicationApply %12.0f rows/s (CPU) %12.0f rows/s "
-                   "(wall)\n"
-                   "  DirectInsert     %12.0f rows/s (CPU) %12.0f rows/s "
-                   "(wall)\n"
-                   "  ReplicationApply / DirectInsert: %.3fx CPU, %.3fx wall "
-                   "(goal >= 0.5x): %s\n",
-                   apply, apply_wall, direct, direct_wall, apply / direct,
-                   apply_wall / direct_wall,
-                   apply / direct >= 0.5 ? "met" : "NOT met");
-    }
-    for (const auto& run : kLagRuns) {
-      const std::string name =
-          "ReplicationLag/rows_per_commit:" + std::to_string(run[0]) +
-          "/commits_per_s:" + std::to_string(run[1]);
-      const double samples = Median(name, "lag_samples");
-      if (samples <= 0) continue;
-      std::fprintf(
-          out,
-          "  ReplicationLag %3lld rows x %4lld commits/s (kept "
-          "%.0f/s): lag median %.0f, max %.0f records (%.0f "
-          "samples), catch-up %.1f ms\n",
-          static_cast<long long>(run[0]), static_cast<long long>(run[1]),
-          Median(name, "commits_per_s"), Median(name, "lag_median"),
-          Median(name, "lag_max"), samples, Median(name, "catchup_ms"));
-    }
+  for (const auto& run : kLagRuns) {
+    const std::string name =
+        "ReplicationLag/rows_per_commit:" + std::to_string(run[0]) +
+        "/commits_per_s:" + std::to_string(run[1]);
+    const double samples = r.Median(name, "lag_samples");
+    if (samples <= 0) continue;
+    std::fprintf(out,
+                 "  ReplicationLag %3lld rows x %4lld commits/s (kept "
+                 "%.0f/s): lag median %.0f, max %.0f records (%.0f "
+                 "samples), catch-up %.1f ms\n",
+                 static_cast<long long>(run[0]), static_cast<long long>(run[1]),
+                 r.Median(name, "commits_per_s"), r.Median(name, "lag_median"),
+                 r.Median(name, "lag_max"), samples,
+                 r.Median(name, "catchup_ms"));
   }
-
- private:
-  // The median over the repetitions of a counter; 0 if it did not run.
-  double Median(const std::string& name, const std::string& counter) const {
-    auto median = median_.find(name);
-    if (median != median_.end()) {
-      auto it = median->second.find(counter);
-      if (it != median->second.end()) return it->second;
-    }
-    auto runs = values_.find(name);
-    if (runs == values_.end()) return 0;
-    auto it = runs->second.find(counter);
-    if (it == runs->second.end() || it->second.empty()) return 0;
-    std::vector<double> v = it->second;
-    std::sort(v.begin(), v.end());
-    const size_t mid = v.size() / 2;
-    return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-  }
-
-  using Counters = std::map<std::string, std::vector<double>>;
-  std::unique_ptr<BenchmarkReporter> display_;
-  std::map<std::string, Counters> values_;
-  std::map<std::string, std::map<std::string, double>> median_;
-  bool failed_ = false;
-};
+}
 
 }  // namespace
 }  // namespace forkdb::bench
@@ -598,25 +538,12 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&args_count, args.data(), fb::PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
 
-  std::unique_ptr<benchmark::BenchmarkReporter> display;
-  if (format == "json") {
-    display = std::make_unique<benchmark::JSONReporter>();
-  } else if (format == "csv") {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    display = std::make_unique<benchmark::CSVReporter>();
-#pragma GCC diagnostic pop
-  } else {
-    display = std::make_unique<benchmark::ConsoleReporter>(
-        isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
-                              : benchmark::ConsoleReporter::OO_None);
-  }
-  fb::SummaryReporter reporter(std::move(display));
+  fb::CounterReporter reporter(format);
 
   fb::RegisterBinlogBenchmarks();
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
-  reporter.PrintSummary(format == "console" ? stdout : stderr);
+  fb::PrintSummary(reporter, format == "console" ? stdout : stderr);
   if (reporter.failed()) {
     std::fprintf(stderr, "forkdb-bench-binlog: a benchmark failed (above)\n");
     return 1;

@@ -39,84 +39,33 @@ void PrintHelp() {
   benchmark::PrintDefaultHelp();
 }
 
-// Passes everything to the reporter Google Benchmark would have used, and
-// keeps each benchmark's items per second: one value per repetition, and
-// Google Benchmark's median when it reports one.
-class RatioReporter final : public benchmark::BenchmarkReporter {
- public:
-  explicit RatioReporter(std::unique_ptr<BenchmarkReporter> display)
-      : display_(std::move(display)) {}
-
-  bool ReportContext(const Context& context) override {
-    return display_->ReportContext(context);
-  }
-  void ReportRuns(const std::vector<Run>& runs) override {
-    for (const Run& run : runs) {
-      if (run.error_occurred) {
-        failed_ = true;
-        continue;
-      }
-      auto it = run.counters.find("items_per_second");
-      if (it == run.counters.end()) continue;
-      const std::string& name = run.run_name.function_name;
-      if (run.run_type == Run::RT_Iteration) {
-        items_per_second_[name].push_back(it->second.value);
-      } else if (run.aggregate_name == "median") {
-        // Google Benchmark's own median: the only figure there is with
-        // --benchmark_report_aggregates_only.
-        median_[name] = it->second.value;
-      }
+// Prints, per operation that ran on both systems, each system's median
+// items per second and their ratio.
+void PrintSummary(const forkdb::bench::CounterReporter& r, FILE* out) {
+  const std::string_view a = forkdb::bench::kSqlSystems[0];
+  const std::string_view b = forkdb::bench::kSqlSystems[1];
+  auto median = [&](std::string_view op, std::string_view system) {
+    return r.Median(std::string(op) + "/" + std::string(system),
+                    "items_per_second");
+  };
+  bool header = false;
+  for (std::string_view op : forkdb::bench::kSqlOperations) {
+    const double ma = median(op, a);
+    const double mb = median(op, b);
+    if (ma <= 0 || mb <= 0) continue;
+    if (!header) {
+      std::fprintf(out, "\nMedian items per second (CPU time), %.*s / %.*s:\n",
+                   static_cast<int>(a.size()), a.data(),
+                   static_cast<int>(b.size()), b.data());
+      std::fprintf(out, "  %-20s %16.*s %16.*s %8s\n", "operation",
+                   static_cast<int>(a.size()), a.data(),
+                   static_cast<int>(b.size()), b.data(), "ratio");
+      header = true;
     }
-    display_->ReportRuns(runs);
+    std::fprintf(out, "  %-20.*s %16.0f %16.0f %8.3f\n",
+                 static_cast<int>(op.size()), op.data(), ma, mb, ma / mb);
   }
-  void Finalize() override { display_->Finalize(); }
-
-  bool failed() const { return failed_; }
-
-  // Prints, per operation that ran on both systems, each system's median
-  // items per second and their ratio.
-  void PrintSummary(FILE* out) const {
-    const std::string_view a = forkdb::bench::kSqlSystems[0];
-    const std::string_view b = forkdb::bench::kSqlSystems[1];
-    bool header = false;
-    for (std::string_view op : forkdb::bench::kSqlOperations) {
-      const double ma = Median(op, a);
-      const double mb = Median(op, b);
-      if (ma <= 0 || mb <= 0) continue;
-      if (!header) {
-        std::fprintf(out,
-                     "\nMedian items per second (CPU time), %.*s / %.*s:\n",
-                     static_cast<int>(a.size()), a.data(),
-                     static_cast<int>(b.size()), b.data());
-        std::fprintf(out, "  %-20s %16.*s %16.*s %8s\n", "operation",
-                     static_cast<int>(a.size()), a.data(),
-                     static_cast<int>(b.size()), b.data(), "ratio");
-        header = true;
-      }
-      std::fprintf(out, "  %-20.*s %16.0f %16.0f %8.3f\n",
-                   static_cast<int>(op.size()), op.data(), ma, mb, ma / mb);
-    }
-  }
-
- private:
-  // The median over the repetitions of <op>/<system>; 0 if it did not run.
-  double Median(std::string_view op, std::string_view system) const {
-    const std::string name = std::string(op) + "/" + std::string(system);
-    auto median = median_.find(name);
-    if (median != median_.end()) return median->second;
-    auto it = items_per_second_.find(name);
-    if (it == items_per_second_.end() || it->second.empty()) return 0;
-    std::vector<double> v = it->second;
-    std::sort(v.begin(), v.end());
-    const size_t mid = v.size() / 2;
-    return v.size() % 2 == 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-  }
-
-  std::unique_ptr<BenchmarkReporter> display_;
-  std::map<std::string, std::vector<double>> items_per_second_;
-  std::map<std::string, double> median_;
-  bool failed_ = false;
-};
+}
 
 }  // namespace
 
@@ -134,29 +83,13 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&args_count, args.data(), PrintHelp);
   if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) return 1;
 
-  // The display reporter --benchmark_format asks for (Initialize() has
-  // refused any other value), wrapped to collect the summary's figures.
-  std::unique_ptr<benchmark::BenchmarkReporter> display;
-  if (format == "json") {
-    display = std::make_unique<benchmark::JSONReporter>();
-  } else if (format == "csv") {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    display = std::make_unique<benchmark::CSVReporter>();
-#pragma GCC diagnostic pop
-  } else {
-    // Google Benchmark's default: colour on a terminal only.
-    display = std::make_unique<benchmark::ConsoleReporter>(
-        isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
-                              : benchmark::ConsoleReporter::OO_None);
-  }
-  RatioReporter reporter(std::move(display));
+  forkdb::bench::CounterReporter reporter(format);
 
   forkdb::bench::RegisterSqlBenchmarks(rows);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   forkdb::bench::ReleaseSqlBenchFixtures();
   benchmark::Shutdown();
-  reporter.PrintSummary(format == "console" ? stdout : stderr);
+  PrintSummary(reporter, format == "console" ? stdout : stderr);
   if (reporter.failed()) {
     std::fprintf(stderr, "forkdb-bench-sql: a benchmark failed (above)\n");
     return 1;

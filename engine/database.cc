@@ -42,6 +42,11 @@ Database::Rep::~Rep() {
   if (replicator != nullptr) replicator->Shutdown();
 }
 
+Database::OpenToken::~OpenToken() {
+  std::shared_ptr<Rep> r = rep.lock();
+  if (r != nullptr && r->replicator != nullptr) r->replicator->Shutdown();
+}
+
 namespace {
 
 struct NameHash {
@@ -260,7 +265,9 @@ Result<Database> Database::Open(const std::string& path,
   rep->replicator = std::make_unique<Replicator>(rep);
   FORKDB_RETURN_IF_ERROR(
       rep->replicator->Resume().WithContext("resuming replications"));
-  return Database(std::move(rep));
+  Database db(rep);
+  db.token_ = std::make_shared<OpenToken>(rep);
+  return db;
 }
 
 bool Database::durable() const { return rep_ != nullptr && rep_->durable; }

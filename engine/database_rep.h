@@ -42,6 +42,14 @@ struct Database::Rep {
   ForkInfo Describe(const cow::ForkInfo& info) const;
 };
 
+struct Database::OpenToken {
+  explicit OpenToken(std::weak_ptr<Rep> r) : rep(std::move(r)) {}
+  OpenToken(const OpenToken&) = delete;
+  OpenToken& operator=(const OpenToken&) = delete;
+  ~OpenToken();
+  std::weak_ptr<Rep> rep;
+};
+
 // What the replicator needs of a Transaction beyond the public API.
 struct Transaction::Access {
   // The commit's binlog record keeps `gtid` (the source's).

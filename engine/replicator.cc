@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <set>
 #include <thread>
 #include <utility>
 
 #include "cow/coding.h"
 #include "engine/binlog_tree.h"
 #include "engine/btree.h"
+#include "engine/catalog.h"
 #include "engine/database_rep.h"
 #include "engine/key_codec.h"
 #include "engine/row_codec.h"
@@ -292,6 +294,62 @@ Result<uint64_t> SplitSeq(Database::Rep* rep, uint64_t source_id,
   return uint64_t{0};
 }
 
+// The furthest `source` position a replication into one of the target's
+// ancestors reached, as the target inherited it in its pages (0 if none).
+Result<uint64_t> InheritedPosition(Database::Rep* rep,
+                                   const cow::ForkInfo& target,
+                                   uint64_t source_id) {
+  return WithForkPages(
+      rep, target.name, [&](PageReader* pages) -> Result<uint64_t> {
+        uint64_t best = 0;
+        FORKDB_ASSIGN_OR_RETURN(PageNo root, TreeRoot(pages));
+        if (root == 0) return best;
+        BTreeCursor cursor(pages, root);
+        FORKDB_RETURN_IF_ERROR(cursor.Seek("s"));
+        while (cursor.Valid() && cursor.key().substr(0, 1) == "s") {
+          FORKDB_ASSIGN_OR_RETURN(std::string value, cursor.value());
+          FORKDB_ASSIGN_OR_RETURN(State s, DecodeState(value));
+          if (s.source_id == source_id && s.target_id != target.id)
+            best = std::max(best, s.applied_seq);
+          FORKDB_RETURN_IF_ERROR(cursor.Next());
+        }
+        return best;
+      });
+}
+
+// The tables (folded names) that the source's records after `applied`
+// create or rename to.
+Result<std::set<std::string>> PendingCreates(Database::Rep* rep,
+                                             const std::string& source,
+                                             uint64_t applied) {
+  return WithForkPages(
+      rep, source, [&](PageReader* pages) -> Result<std::set<std::string>> {
+        std::set<std::string> names;
+        BinlogTree tree(pages);
+        binlog::Log log(&tree);
+        for (uint64_t seq = applied + 1;;) {
+          FORKDB_ASSIGN_OR_RETURN(std::vector<binlog::Record> records,
+                                  log.ReadFrom(seq, kBatchRecords));
+          if (records.empty()) break;
+          for (const binlog::Record& r : records) {
+            for (const binlog::Event& e : r.events) {
+              if (e.kind != binlog::EventKind::kDdl) continue;
+              const auto kind = static_cast<SchemaChange::Kind>(e.flags);
+              if (kind == SchemaChange::Kind::kCreateTable)
+                names.insert(FoldName(e.table));
+              if (kind == SchemaChange::Kind::kRenameTable &&
+                  !e.after.empty()) {
+                FORKDB_ASSIGN_OR_RETURN(TableDef def, DecodeTableDef(e.after));
+                names.insert(FoldName(def.name));
+              }
+            }
+          }
+          seq = records.back().seq + 1;
+        }
+        return names;
+      });
+}
+
 // ---------------------------------------------------------------- mapping
 
 // Whether a source column's values can be written to a target column.
@@ -507,6 +565,16 @@ Status ApplyRecord(Transaction& txn, const DecodedRecord& rec,
         ev.kind == BinlogEvent::Kind::kInsert ? *ev.after : *ev.before;
     const Row key = KeyOf(m, MapRow(m, image, nullptr));
     FORKDB_ASSIGN_OR_RETURN(std::optional<Row> current, txn.Get(table, key));
+    // An update that moves the row: the target's row at the new key, if any,
+    // is in the way.
+    std::optional<Row> occupant;
+    Row new_key;
+    if (ev.kind == BinlogEvent::Kind::kUpdate) {
+      new_key = KeyOf(m, MapRow(m, *ev.after, nullptr));
+      if (!(new_key == key)) {
+        FORKDB_ASSIGN_OR_RETURN(occupant, txn.Get(table, new_key));
+      }
+    }
     std::string kind;
     if (ev.kind == BinlogEvent::Kind::kInsert) {
       if (current.has_value()) kind = "insert/exists";
@@ -516,6 +584,8 @@ Status ApplyRecord(Transaction& txn, const DecodedRecord& rec,
     } else if (!Matches(m, *ev.before, *current)) {
       kind = ev.kind == BinlogEvent::Kind::kUpdate ? "update/differs"
                                                    : "delete/differs";
+    } else if (occupant.has_value()) {
+      kind = "update/exists";
     }
     if (!kind.empty()) {
       ReplicationConflict c;
@@ -533,7 +603,7 @@ Status ApplyRecord(Transaction& txn, const DecodedRecord& rec,
       c.source_before = ev.before;
       c.source_after = ev.after;
       c.target_columns = ColumnNames(m.target);
-      c.target_row = current;
+      c.target_row = kind == "update/exists" ? occupant : current;
       out->conflicts.push_back(std::move(c));
       if (policy == ConflictPolicy::kStop) {
         out->stop = true;
@@ -548,8 +618,14 @@ Status ApplyRecord(Transaction& txn, const DecodedRecord& rec,
       case BinlogEvent::Kind::kInsert:
       case BinlogEvent::Kind::kUpdate: {
         Row row = MapRow(m, *ev.after, keep);
-        s = current.has_value() ? txn.Update(table, key, row)
-                                : txn.Insert(table, row).status();
+        if (current.has_value()) {
+          if (occupant.has_value()) s = txn.Delete(table, new_key);
+          if (s.ok()) s = txn.Update(table, key, row);
+        } else if (occupant.has_value()) {
+          s = txn.Update(table, new_key, row);
+        } else {
+          s = txn.Insert(table, row).status();
+        }
         break;
       }
       case BinlogEvent::Kind::kDelete:
@@ -756,7 +832,25 @@ Status Replicator::Start(std::string_view source, std::string_view target,
     running->second->thread.join();
     workers_.erase(running);
   }
-  // Every source table must be appliable to the target.
+  // Where to start: where a replication from this source stopped, else the
+  // furthest point the target's history holds already (where the two
+  // histories split, or a position inherited from a replication into one
+  // of the target's ancestors).
+  FORKDB_ASSIGN_OR_RETURN(std::optional<State> old,
+                          CommittedState(rep.get(), dst));
+  uint64_t start = 0;
+  if (old.has_value() && old->source_id == src.id) {
+    start = old->applied_seq;
+  } else {
+    FORKDB_ASSIGN_OR_RETURN(start, SplitSeq(rep.get(), src.id, dst.id));
+    FORKDB_ASSIGN_OR_RETURN(uint64_t inherited,
+                            InheritedPosition(rep.get(), dst, src.id));
+    start = std::max(start, inherited);
+  }
+  // Every source table must be appliable to the target, but for those that
+  // the records still to apply create.
+  FORKDB_ASSIGN_OR_RETURN(std::set<std::string> created,
+                          PendingCreates(rep.get(), src.name, start));
   FORKDB_ASSIGN_OR_RETURN(Snapshot src_snap, db.GetSnapshot(source));
   FORKDB_ASSIGN_OR_RETURN(Snapshot dst_snap, db.GetSnapshot(target));
   FORKDB_ASSIGN_OR_RETURN(std::vector<TableDef> src_tables,
@@ -765,7 +859,8 @@ Status Replicator::Start(std::string_view source, std::string_view target,
   for (const TableDef& t : src_tables) {
     Result<TableDef> target_def = dst_snap.GetTable(t.name);
     if (!target_def.ok()) {
-      reasons.push_back("table " + t.name + ": missing in " + dst.name);
+      if (created.count(FoldName(t.name)) == 0)
+        reasons.push_back("table " + t.name + ": missing in " + dst.name);
       continue;
     }
     for (std::string& r : Incompatibilities(t, *target_def))
@@ -776,19 +871,14 @@ Status Replicator::Start(std::string_view source, std::string_view target,
                                    ": ", JoinReasons(reasons));
   FORKDB_ASSIGN_OR_RETURN(Transaction txn, db.Begin(target));
   PageWriter* pages = Transaction::Access::Pages(txn);
-  FORKDB_ASSIGN_OR_RETURN(std::optional<State> old, ReadState(pages, dst.id));
+  FORKDB_ASSIGN_OR_RETURN(old, ReadState(pages, dst.id));
   State state;
   state.target_id = dst.id;
   state.source_id = src.id;
   state.policy = options.on_conflict;
   state.running = true;
   if (old.has_value()) state.conflicts = old->conflicts;
-  if (old.has_value() && old->source_id == src.id) {
-    state.applied_seq = old->applied_seq;
-  } else {
-    FORKDB_ASSIGN_OR_RETURN(state.applied_seq,
-                            SplitSeq(rep.get(), src.id, dst.id));
-  }
+  state.applied_seq = start;
   FORKDB_RETURN_IF_ERROR(WriteState(pages, state, {}));
   FORKDB_RETURN_IF_ERROR(txn.Commit());
   auto w = std::make_shared<Worker>();
@@ -908,8 +998,9 @@ Result<bool> Replicator::Wait(std::string_view target,
         return Status::NotFound("no running replication into fork ", target);
       w = it->second;
     }
-    FORKDB_ASSIGN_OR_RETURN(cow::ForkInfo src,
-                            rep->store->GetFork(w->source_id));
+    Result<cow::ForkInfo> found = rep->store->GetFork(w->source_id);
+    if (!found.ok()) return false;  // the source is gone: it will stop
+    const cow::ForkInfo& src = *found;
     FORKDB_ASSIGN_OR_RETURN(
         binlog::Log::Bounds b,
         WithForkPages(rep.get(), src.name, [](PageReader* pages) {

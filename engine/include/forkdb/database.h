@@ -197,7 +197,8 @@ struct BinlogBounds {
 
 // What to do with a divergent write: an update or delete whose before image
 // differs from the target's row, an update or delete of a missing row, an
-// insert of a key the target holds.
+// insert of a key the target holds, an update that moves a row onto a key
+// the target holds.
 enum class ConflictPolicy {
   kStop,        // stop; nothing of that record is applied
   kSourceWins,  // write the source's row image (or delete) over the target's
@@ -224,7 +225,8 @@ struct ReplicationStatus {
 };
 
 // One divergent write met by a replication. `kind` is "insert/exists",
-// "update/missing", "update/differs", "delete/missing" or "delete/differs";
+// "update/missing", "update/differs", "update/exists" (the update moves the
+// row to a key the target holds), "delete/missing" or "delete/differs";
 // `resolution` "stopped", "source wins" or "target wins". The source's images
 // name their values by `columns`; the target's row by `target_columns`.
 struct ReplicationConflict {
@@ -373,11 +375,17 @@ class Database {
   Result<std::vector<std::string>> Check();
 
   struct Rep;
+  struct OpenToken;  // held by the handles Open() gave out, and their copies
 
  private:
   friend class Replicator;
+  // An internal handle: holds no OpenToken.
   explicit Database(std::shared_ptr<Rep> rep) : rep_(std::move(rep)) {}
   std::shared_ptr<Rep> rep_;
+  // When the last handle from Open() goes, the replication threads stop
+  // (joined, on that thread) so that the store closes there and then, unless
+  // a Transaction, Snapshot or Cursor still holds it.
+  std::shared_ptr<OpenToken> token_;
 };
 
 // Reads of one consistent state: a snapshot's, or a transaction's own.

@@ -15,7 +15,7 @@ Result<uint64_t> ReadFirst(Storage* storage) {
                           storage->Get(kMetaKey));
   if (!meta.has_value()) return uint64_t{1};
   std::string_view in = *meta;
-  uint64_t first;
+  uint64_t first = 0;
   if (!cow::GetFixed64(&in, &first) || !in.empty() || first == 0)
     return Status::Corruption("binlog meta: malformed (", meta->size(),
                               " bytes)");

@@ -66,7 +66,7 @@ std::string EncodeRecord(const Record& record) {
 }
 
 Result<Record> DecodeRecordHeader(std::string_view bytes) {
-  uint32_t count;
+  uint32_t count = 0;
   return DecodeHeader(bytes, &count);
 }
 
@@ -80,8 +80,8 @@ Result<Record> DecodeHeader(std::string_view bytes, uint32_t* count_out) {
     return Status::Corruption("binlog record: bad magic");
   std::string_view in = bytes.substr(4);
   Record r;
-  uint64_t time, sum;
-  uint32_t count;
+  uint64_t time = 0, sum = 0;
+  uint32_t count = 0;
   cow::GetFixed64(&in, &r.seq);
   cow::GetFixed64(&in, &r.gtid.origin);
   cow::GetFixed64(&in, &r.gtid.seq);
@@ -103,7 +103,7 @@ Result<Record> DecodeHeader(std::string_view bytes, uint32_t* count_out) {
 }  // namespace
 
 Result<Record> DecodeRecord(std::string_view bytes) {
-  uint32_t count;
+  uint32_t count = 0;
   FORKDB_ASSIGN_OR_RETURN(Record r, DecodeHeader(bytes, &count));
   r.events.reserve(count);
   std::string_view in = bytes.substr(kRecordHeaderSize);
@@ -112,12 +112,12 @@ Result<Record> DecodeRecord(std::string_view bytes) {
       return Status::Corruption("binlog record ", r.seq, ", event ", i, ": ",
                                 what);
     };
-    uint32_t size;
+    uint32_t size = 0;
     if (!cow::GetFixed32(&in, &size) || in.size() < uint64_t{size} + 8)
       return bad("truncated");
     std::string_view body = in.substr(0, size);
     in.remove_prefix(size);
-    uint64_t sum;
+    uint64_t sum = 0;
     cow::GetFixed64(&in, &sum);
     if (sum != Hash(body)) return bad("checksum mismatch");
     Event e;

@@ -18,7 +18,7 @@ std::string SeqKey(uint64_t seq) {
 }
 
 Result<uint64_t> KeySeq(std::string_view key) {
-  uint64_t seq;
+  uint64_t seq = 0;
   if (key.size() != 8 || !cow::GetBigEndian64(&key, &seq))
     return Status::Corruption("binlog tree: key of ", key.size(), " bytes");
   return seq;

@@ -97,7 +97,7 @@ void PutNames(std::string* out, const std::vector<std::string>& names) {
 }
 
 bool GetNames(std::string_view* in, std::vector<std::string>* names) {
-  uint32_t n;
+  uint32_t n = 0;
   if (!cow::GetFixed32(in, &n) || n > in->size() / 4) return false;
   names->resize(n);
   for (std::string& name : *names)

@@ -1164,46 +1164,6 @@ Status AlterTable(Transaction& txn, const AlterTableStmt& s) {
 // ---------------------------------------------------------------------------
 // Binlog and replication (SQL.md).
 
-// `text` as a JSON string, with JSON's escapes.
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char ch : text) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + "\"";
-}
-
 // A value in JSON: numbers as ValueText() writes them, TEXT as a string,
 // BLOB as the string of its literal (x'0a1b'), NULL as null.
 std::string JsonValue(const Value& v) {

@@ -275,45 +275,8 @@ void WriteCsvField(std::ostream& out, std::string_view text, bool is_text) {
   out << '"';
 }
 
-// A JSON string with sqlite3's escapes: \" \\ \b \f \n \r \t, \u00XX for the
-// other control bytes; every other byte as is.
 void WriteJsonString(std::ostream& out, std::string_view text) {
-  out << '"';
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out << "\\\"";
-        break;
-      case '\\':
-        out << "\\\\";
-        break;
-      case '\b':
-        out << "\\b";
-        break;
-      case '\f':
-        out << "\\f";
-        break;
-      case '\n':
-        out << "\\n";
-        break;
-      case '\r':
-        out << "\\r";
-        break;
-      case '\t':
-        out << "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char hex[8];
-          std::snprintf(hex, sizeof(hex), "\\u%04x", c);
-          out << hex;
-        } else {
-          out << ch;
-        }
-    }
-  }
-  out << '"';
+  out << sql::JsonString(text);
 }
 
 // The shortest decimal that reads back to `v`, always with a '.' or an

@@ -153,6 +153,10 @@ bool IsComplete(std::string_view sql);
 // also CAST(x AS TEXT).
 std::string ValueText(const Value& value);
 
+// `text` as a JSON string, with sqlite3's escapes: \" \\ \b \f \n \r \t,
+// \u00XX for the other control bytes; every other byte as is.
+std::string JsonString(std::string_view text);
+
 }  // namespace forkdb::sql
 
 #endif  // FORKDB_SQL_H_

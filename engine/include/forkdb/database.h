@@ -345,6 +345,8 @@ class Database {
   // (by GTID) are skipped, so two forks may replicate both ways. The target
   // keeps the applied position in its own pages, committed with each applied
   // record, and a durable database resumes running replications on open.
+  // The threads run while a handle that Open() gave out (or a copy) exists;
+  // the last one stops them before it lets the database go.
   // InvalidArgument, nothing started, if: a fork is missing or the target is
   // read-only; source == target; the target already has a replication; or
   // the schemas are not compatible (the message lists every reason: a

@@ -1180,13 +1180,16 @@ std::string_view BTreeCursor::key() const {
 }
 
 Result<std::string> BTreeCursor::value() const {
+  std::string out;
+  FORKDB_RETURN_IF_ERROR(ValueInto(&out));
+  return out;
+}
+
+Status BTreeCursor::ValueInto(std::string* out) const {
   assert(valid_);
   const Level& leaf = path_.back();
   assert(leaf.index < leaf.node.cells.size());
-  std::string out;
-  FORKDB_RETURN_IF_ERROR(
-      ReadValue(pages_, leaf.node.cells[leaf.index].tail, &out));
-  return out;
+  return ReadValue(pages_, leaf.node.cells[leaf.index].tail, out);
 }
 
 namespace {
@@ -1266,16 +1269,29 @@ Status BTreeCursor::SeekToLast() {
   return Status();
 }
 
-Status BTreeCursor::Seek(std::string_view key) { return SeekImpl(key, true); }
-
-Status BTreeCursor::SeekForPrev(std::string_view key) {
-  return SeekImpl(key, false);
+Status BTreeCursor::Seek(std::string_view key) {
+  return SeekImpl(key, true, 0);
 }
 
-Status BTreeCursor::SeekImpl(std::string_view key, bool forward) {
-  path_.clear();
+Status BTreeCursor::SeekForPrev(std::string_view key) {
+  return SeekImpl(key, false, 0);
+}
+
+Status BTreeCursor::SeekNear(std::string_view key) {
+  // Keep the levels whose chosen child still holds `key` (invariant 2): a
+  // seek near the last position re-reads only the levels below them.
+  size_t keep = 0;
+  while (keep + 1 < path_.size() &&
+         UpperBound(path_[keep].node, key) == path_[keep].index)
+    ++keep;
+  return SeekImpl(key, true, keep);
+}
+
+Status BTreeCursor::SeekImpl(std::string_view key, bool forward, size_t keep) {
+  assert(keep == 0 || keep < path_.size());
+  path_.resize(keep);
   valid_ = false;
-  PageNo page = root_;
+  PageNo page = keep == 0 ? root_ : path_.back().node.Child(path_.back().index);
   while (true) {
     if (path_.size() >= kMaxHeight)
       return Status::Corruption("tree at page ", root_, ": deeper than ",
@@ -1433,6 +1449,87 @@ struct TreeChecker {
 };
 
 }  // namespace
+
+Result<PageSummary> SummarizePage(PageReader* pages, PageNo page, bool chains) {
+  PageSummary out;
+  Result<cow::BlockRef> read = pages->ReadPage(page);
+  if (read.status().IsNotFound()) {
+    out.type = PageSummary::Type::kUnmapped;
+    return out;
+  }
+  FORKDB_RETURN_IF_ERROR(read.status());
+  const cow::BlockRef& block = *read;
+  FORKDB_RETURN_IF_ERROR(CheckPageSize(block, pages->page_size(), page));
+  const char* p = block->data();
+  const uint8_t type = static_cast<uint8_t>(p[0]);
+  if (page == kMetaPage) {
+    out.type = PageSummary::Type::kMeta;
+  } else if (std::memcmp(p, kFreeMagic, sizeof(kFreeMagic)) == 0) {
+    out.type = PageSummary::Type::kFree;
+  } else if (type == kTypeOverflow) {
+    out.type = PageSummary::Type::kOverflow;
+    out.next = Load<uint64_t>(p + 8);
+  } else if (type == kTypeLeaf || type == kTypeInternal) {
+    NodeView view;
+    FORKDB_RETURN_IF_ERROR(view.Open(p, pages->page_size(), page));
+    out.type =
+        view.h.leaf ? PageSummary::Type::kLeaf : PageSummary::Type::kInternal;
+    out.level = view.h.level;
+    out.count = view.h.count;
+    const bool all = chains && view.h.leaf;
+    for (uint32_t i = 0; i < view.h.count;
+         i = all || i + 1 == view.h.count ? i + 1 : view.h.count - 1) {
+      Cell cell;
+      FORKDB_RETURN_IF_ERROR(view.CellAt(i, &cell));
+      if (i == 0) out.first_key = cell.key;
+      if (i + 1 == view.h.count) out.last_key = cell.key;
+      if (all) {
+        const LeafValue v = ParseLeafTail(cell.tail);
+        if (v.overflow) out.overflows.push_back({v.first, v.size});
+      }
+    }
+  }
+  return out;
+}
+
+Result<bool> TreeReaches(PageReader* pages, PageNo root, std::string_view key,
+                         uint16_t level, PageNo page) {
+  PageNo at = root;
+  for (uint32_t depth = 0; depth < kMaxHeight; ++depth) {
+    FORKDB_ASSIGN_OR_RETURN(cow::BlockRef block, pages->ReadPage(at));
+    FORKDB_RETURN_IF_ERROR(CheckPageSize(block, pages->page_size(), at));
+    NodeView view;
+    FORKDB_RETURN_IF_ERROR(view.Open(block->data(), pages->page_size(), at));
+    if (view.h.level <= level || view.h.leaf) {
+      return view.h.level == level && at == page;
+    }
+    uint32_t c;
+    FORKDB_RETURN_IF_ERROR(view.Search(key, true, &c));
+    FORKDB_ASSIGN_OR_RETURN(at, view.Child(c));
+  }
+  return Status::Corruption("tree at page ", root, ": deeper than ", kMaxHeight,
+                            " levels");
+}
+
+Result<std::vector<PageNo>> OverflowChain(PageReader* pages, PageNo first) {
+  std::vector<PageNo> chain;
+  std::unordered_set<PageNo> seen;
+  for (PageNo page = first; page != 0;) {
+    if (page == kMetaPage || !seen.insert(page).second) {
+      return Status::Corruption("overflow chain at page ", first,
+                                " loops or reaches the meta page");
+    }
+    FORKDB_ASSIGN_OR_RETURN(cow::BlockRef block, pages->ReadPage(page));
+    FORKDB_RETURN_IF_ERROR(CheckPageSize(block, pages->page_size(), page));
+    if (static_cast<uint8_t>(block->data()[0]) != kTypeOverflow) {
+      return Status::Corruption("page ", page, " on the overflow chain at ",
+                                first, " is not an overflow page");
+    }
+    chain.push_back(page);
+    page = Load<uint64_t>(block->data() + 8);
+  }
+  return chain;
+}
 
 Status CheckTree(PageReader* pages, PageNo root,
                  std::vector<PageNo>* pages_used, TreeStats* stats) {

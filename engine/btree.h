@@ -279,6 +279,10 @@ class BTreeCursor {
 
   // Positions at the first key >= `key`.
   Status Seek(std::string_view key);
+  // Seek() for a cursor whose tree has not changed since it was last
+  // positioned: keeps the upper levels of its path that still lead to
+  // `key`, so ascending seeks through one region read few pages again.
+  Status SeekNear(std::string_view key);
   // Positions at the last key <= `key`.
   Status SeekForPrev(std::string_view key);
   Status SeekToFirst();
@@ -291,11 +295,15 @@ class BTreeCursor {
   std::string_view key() const;
   // REQUIRES: Valid(). Reads an overflow chain if the value has one.
   Result<std::string> value() const;
+  // The same into *out, reusing its buffer: for scans that read many values.
+  Status ValueInto(std::string* out) const;
 
  private:
   struct Level;
   Status Descend(PageNo page, bool leftmost);
-  Status SeekImpl(std::string_view key, bool forward);
+  // Keeps the first `keep` levels of the path (their chosen children must
+  // lead to `key`) and descends from there.
+  Status SeekImpl(std::string_view key, bool forward, size_t keep);
   Status SkipEmpty(bool forward);
 
   PageReader* pages_;
@@ -324,6 +332,48 @@ Status CheckTree(PageReader* pages, PageNo root,
 // in exactly one tree, or free; an orphan or a page used twice is Corruption
 // naming it. O(fork size).
 Status CheckPageSpace(PageReader* pages, const std::vector<PageNo>& roots);
+
+// What one page holds, read without assuming its role: for reports that
+// look at pages a page-map diff names (divergence). Node fields are set for
+// kLeaf and kInternal; `first_key`/`last_key` are the smallest and largest
+// cell keys (both empty for a node without cells); `overflows` lists
+// each overflow chain a leaf's cells name (first page and value size).
+// `next` is an overflow page's next page.
+struct PageSummary {
+  enum class Type {
+    kUnmapped,
+    kMeta,
+    kLeaf,
+    kInternal,
+    kOverflow,
+    kFree,
+    kUnknown
+  };
+  Type type = Type::kUnknown;
+  uint16_t level = 0;
+  uint32_t count = 0;
+  std::string first_key;
+  std::string last_key;
+  struct Chain {
+    PageNo head = 0;
+    uint64_t size = 0;
+  };
+  std::vector<Chain> overflows;
+  PageNo next = 0;
+};
+// Corruption if a node's header or cells are malformed; a page of an
+// unknown type is kUnknown. Reads a leaf's every cell only for `chains`
+// (to fill `overflows`), else just the first and last. O(page).
+Result<PageSummary> SummarizePage(PageReader* pages, PageNo page,
+                                  bool chains = false);
+// Whether the descent from `root` toward `key` meets `page` at `level`
+// (a node is reached by any key of its range). O(height).
+Result<bool> TreeReaches(PageReader* pages, PageNo root, std::string_view key,
+                         uint16_t level, PageNo page);
+// The pages of the overflow chain that starts at `first`, in order.
+// Corruption if a page on it is not an overflow page or the chain loops.
+// O(chain length).
+Result<std::vector<PageNo>> OverflowChain(PageReader* pages, PageNo first);
 
 }  // namespace forkdb::engine
 

@@ -232,6 +232,11 @@ Status EmptyHandle() { return Status::InvalidArgument("empty handle"); }
 
 }  // namespace
 
+SnapshotParts PartsOf(const Reader::View& view) {
+  const auto& snapshot = static_cast<const SnapshotView&>(view);
+  return SnapshotParts{snapshot.db.get(), snapshot.snap.get()};
+}
+
 // ---------------------------------------------------------------- Database
 
 Result<Database> Database::Open(const Options& options) {

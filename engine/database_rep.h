@@ -50,6 +50,14 @@ struct Database::OpenToken {
   std::weak_ptr<Rep> rep;
 };
 
+// What a Snapshot handle's view holds: its database and its cow snapshot
+// (database.cc; the divergence reports compare snapshots).
+struct SnapshotParts {
+  const Database::Rep* db;
+  const cow::Snapshot* snap;
+};
+SnapshotParts PartsOf(const Reader::View& view);
+
 // What the replicator needs of a Transaction beyond the public API.
 struct Transaction::Access {
   // The commit's binlog record keeps `gtid` (the source's).

@@ -142,6 +142,11 @@ std::vector<Type> Table::KeyTypes() const {
   return types;
 }
 
+Result<Row> Table::DecodeKeyValues(std::string_view key) const {
+  const std::vector<Type> types = KeyTypes();
+  return DecodeKey(key, types);
+}
+
 std::string Table::EncodeStoredRow(const Row& row) const {
   assert(row.size() == column_ids_.size());
   std::vector<ColumnValue> fields;

@@ -125,6 +125,14 @@ class Table {
   // and O(rows) memory.
   Status BackfillIndex(const IndexDef& index);
 
+  // For readers that walk the table's tree themselves (divergence reports):
+  // the row an entry holds, in declaration order (a column the stored row
+  // lacks reads as its default), and the key values an encoded key names.
+  Result<Row> DecodeEntry(std::string_view key, std::string_view value) const {
+    return DecodeStoredRow(key, value);
+  }
+  Result<Row> DecodeKeyValues(std::string_view key) const;
+
   // Invariants 1-3 plus CheckTree() of the table and index trees; Corruption
   // naming the table, index and key. O(rows x indexes).
   Status CheckTable() const;

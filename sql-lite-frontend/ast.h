@@ -254,6 +254,27 @@ struct WaitForReplicationStmt {
   double timeout_seconds = 10;
 };
 
+// SHOW DIVERGENCE BETWEEN a AND b [FOR TABLE t] [AT CELL LEVEL]
+struct ShowDivergenceStmt {
+  std::string a;
+  std::string b;
+  std::string table;  // empty: every table
+  bool cell_level = false;
+};
+
+// SHOW DIVERGENT PAGES BETWEEN a AND b
+struct ShowDivergentPagesStmt {
+  std::string a;
+  std::string b;
+};
+
+// SHOW DIFF BETWEEN a AND b [FOR TABLE t]
+struct ShowDiffStmt {
+  std::string a;
+  std::string b;
+  std::string table;  // empty: every table
+};
+
 using StatementBody =
     std::variant<SelectStmt, InsertStmt, UpdateStmt, DeleteStmt,
                  CreateTableStmt, DropTableStmt, CreateIndexStmt, DropIndexStmt,
@@ -261,7 +282,8 @@ using StatementBody =
                  ShowTablesStmt, ShowCreateTableStmt, CreateForkStmt,
                  DropForkStmt, UseForkStmt, ShowForksStmt, ShowBinlogStmt,
                  PurgeBinlogStmt, StartReplicationStmt, StopReplicationStmt,
-                 ShowReplicationStmt, WaitForReplicationStmt>;
+                 ShowReplicationStmt, WaitForReplicationStmt,
+                 ShowDivergenceStmt, ShowDivergentPagesStmt, ShowDiffStmt>;
 
 struct ParsedStatement {
   Position pos;

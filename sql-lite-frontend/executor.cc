@@ -632,7 +632,10 @@ bool Executable::returns_rows() const {
          std::holds_alternative<ShowCreateTableStmt>(parsed_.body) ||
          std::holds_alternative<ShowForksStmt>(parsed_.body) ||
          std::holds_alternative<ShowBinlogStmt>(parsed_.body) ||
-         std::holds_alternative<ShowReplicationStmt>(parsed_.body);
+         std::holds_alternative<ShowReplicationStmt>(parsed_.body) ||
+         std::holds_alternative<ShowDivergenceStmt>(parsed_.body) ||
+         std::holds_alternative<ShowDivergentPagesStmt>(parsed_.body) ||
+         std::holds_alternative<ShowDiffStmt>(parsed_.body);
 }
 
 namespace {
@@ -1337,6 +1340,78 @@ Status WaitForReplication(SessionState& s, const WaitForReplicationStmt& st) {
       SecondsText(st.timeout_seconds), " s (state ", state, ")");
 }
 
+// ---------------------------------------------------------------------------
+// Divergence between forks (SQL.md). The engine compares the forks'
+// committed states, so these run inside a transaction too, as SHOW BINLOG
+// does, and never see the transaction's own writes. Each collects into a
+// list of its own that becomes the result only once the engine is done, so
+// a failure midway leaves no rows behind.
+
+// A side's definition of the table as SHOW CREATE TABLE prints it; NULL
+// where that side lacks the table.
+Value SchemaText(const std::optional<TableDef>& def) {
+  return def.has_value() ? Value::Text(CreateTableText(*def)) : Value::Null();
+}
+
+Status ShowDivergence(SessionState& s, const ShowDivergenceStmt& st,
+                      std::vector<Row>* rows) {
+  engine::DivergenceOptions options;
+  options.table = st.table;
+  options.cell_level = st.cell_level;
+  std::vector<Row> out;
+  FORKDB_RETURN_IF_ERROR(
+      s.db.Divergence(st.a, st.b, options, [&](const engine::DivergentRow& r) {
+        const Value kind =
+            Value::Text(std::string(engine::DivergenceKindName(r.kind)));
+        if (r.kind == engine::DivergenceKind::kSchema) {
+          out.push_back({Value::Text(r.table), Value::Null(), kind,
+                         SchemaText(r.base_schema), SchemaText(r.a_schema),
+                         SchemaText(r.b_schema)});
+        } else {
+          out.push_back({Value::Text(r.table),
+                         JsonImage(r.key_columns, std::optional<Row>(r.key)),
+                         kind, JsonImage(r.columns, r.base),
+                         JsonImage(r.columns, r.a), JsonImage(r.columns, r.b)});
+        }
+        return true;
+      }));
+  *rows = std::move(out);
+  return Status();
+}
+
+Status ShowDivergentPages(SessionState& s, const ShowDivergentPagesStmt& st,
+                          std::vector<Row>* rows) {
+  std::vector<Row> out;
+  FORKDB_RETURN_IF_ERROR(
+      s.db.DivergentPages(st.a, st.b, [&](const engine::DivergentPage& p) {
+        out.push_back({Integer(p.page),
+                       p.table.empty() ? Value::Null() : Value::Text(p.table),
+                       Value::Text(p.base), Value::Text(p.a),
+                       Value::Text(p.b)});
+        return true;
+      }));
+  *rows = std::move(out);
+  return Status();
+}
+
+Status ShowDiff(SessionState& s, const ShowDiffStmt& st,
+                std::vector<Row>* rows) {
+  engine::DiffOptions options;
+  options.table = st.table;
+  std::vector<Row> out;
+  FORKDB_RETURN_IF_ERROR(
+      s.db.Diff(st.a, st.b, options, [&](const engine::DiffRow& r) {
+        out.push_back({Value::Text(r.table),
+                       JsonImage(r.key_columns, std::optional<Row>(r.key)),
+                       Value::Text(std::string(engine::DiffKindName(r.kind))),
+                       JsonImage(r.a_columns, r.a),
+                       JsonImage(r.b_columns, r.b)});
+        return true;
+      }));
+  *rows = std::move(out);
+  return Status();
+}
+
 }  // namespace
 
 Status Executable::Bind(SessionState& session) {
@@ -1389,6 +1464,12 @@ Status Executable::Bind(SessionState& session) {
       columns_ = {"src",        "dst",        "state",     "applied_seq",
                   "source_seq", "lag_events", "conflicts", "last_error"};
     }
+  } else if (std::holds_alternative<ShowDivergenceStmt>(parsed_.body)) {
+    columns_ = {"table_name", "key", "kind", "base", "a", "b"};
+  } else if (std::holds_alternative<ShowDivergentPagesStmt>(parsed_.body)) {
+    columns_ = {"page", "table_name", "base", "a", "b"};
+  } else if (std::holds_alternative<ShowDiffStmt>(parsed_.body)) {
+    columns_ = {"table_name", "key", "kind", "a", "b"};
   }
   return Status();
 }
@@ -1635,6 +1716,12 @@ Status Executable::RunBody(SessionState& session,
           return ShowReplication(session, s, &rows_);
         } else if constexpr (std::is_same_v<T, WaitForReplicationStmt>) {
           return WaitForReplication(session, s);
+        } else if constexpr (std::is_same_v<T, ShowDivergenceStmt>) {
+          return ShowDivergence(session, s, &rows_);
+        } else if constexpr (std::is_same_v<T, ShowDivergentPagesStmt>) {
+          return ShowDivergentPages(session, s, &rows_);
+        } else if constexpr (std::is_same_v<T, ShowDiffStmt>) {
+          return ShowDiff(session, s, &rows_);
         } else {
           static_assert(sizeof(T) == 0, "unhandled statement");
           return Status();

@@ -147,6 +147,8 @@ class Parser {
   Result<StatementBody> Rename();
   Result<StatementBody> Show();
   Result<StatementBody> StartReplication();
+  // BETWEEN a AND b: the two forks that the divergence statements compare.
+  Status ForkPair(std::string* a, std::string* b);
   // An INTEGER literal of at least `min` (a seq, a row count).
   Result<uint64_t> Count(std::string_view what, uint64_t min);
   // A number of seconds: an INTEGER or REAL literal, 0 to a day.
@@ -793,11 +795,47 @@ Result<StatementBody> Parser::Show() {
     }
     return StatementBody(std::move(s));
   }
-  if (tok_.Is("DIVERGENCE")) return NotYet("SHOW DIVERGENCE");
-  if (tok_.Is("DIVERGENT")) return NotYet("SHOW DIVERGENT PAGES");
-  if (tok_.Is("DIFF")) return NotYet("SHOW DIFF");
+  if (Accept("DIVERGENCE")) {
+    ShowDivergenceStmt s;
+    FORKDB_RETURN_IF_ERROR(ForkPair(&s.a, &s.b));
+    if (Accept("FOR")) {
+      FORKDB_RETURN_IF_ERROR(Expect("TABLE"));
+      FORKDB_ASSIGN_OR_RETURN(s.table, Name("a table name"));
+    }
+    if (Accept("AT")) {
+      FORKDB_RETURN_IF_ERROR(Expect("CELL"));
+      FORKDB_RETURN_IF_ERROR(Expect("LEVEL"));
+      s.cell_level = true;
+    }
+    return StatementBody(std::move(s));
+  }
+  if (Accept("DIVERGENT")) {
+    FORKDB_RETURN_IF_ERROR(Expect("PAGES"));
+    ShowDivergentPagesStmt s;
+    FORKDB_RETURN_IF_ERROR(ForkPair(&s.a, &s.b));
+    return StatementBody(std::move(s));
+  }
+  if (Accept("DIFF")) {
+    ShowDiffStmt s;
+    FORKDB_RETURN_IF_ERROR(ForkPair(&s.a, &s.b));
+    if (Accept("FOR")) {
+      FORKDB_RETURN_IF_ERROR(Expect("TABLE"));
+      FORKDB_ASSIGN_OR_RETURN(s.table, Name("a table name"));
+    }
+    return StatementBody(std::move(s));
+  }
   if (tok_.Is("MIGRATIONS")) return NotYet("SHOW MIGRATIONS");
-  return Error("TABLES, CREATE TABLE, FORKS, BINLOG or REPLICATION");
+  return Error(
+      "TABLES, CREATE TABLE, FORKS, BINLOG, REPLICATION, DIVERGENCE, "
+      "DIVERGENT PAGES or DIFF");
+}
+
+Status Parser::ForkPair(std::string* a, std::string* b) {
+  FORKDB_RETURN_IF_ERROR(Expect("BETWEEN"));
+  FORKDB_ASSIGN_OR_RETURN(*a, ForkName());
+  FORKDB_RETURN_IF_ERROR(Expect("AND"));
+  FORKDB_ASSIGN_OR_RETURN(*b, ForkName());
+  return Status();
 }
 
 // Expressions, lowest precedence first (SQLite's order): OR, AND, NOT,

@@ -43,3 +43,21 @@ WAIT FOR REPLICATION TO green;
 USE FORK green;
 SELECT 'green' AS fork, * FROM accounts ORDER BY id;
 SHOW REPLICATION;
+
+-- Divergence: two forks of staging write on their own. Both change ada's
+-- balance, differently (a conflict); each also changes an account the other
+-- leaves alone (no conflict).
+USE FORK staging;
+CREATE FORK alice;
+CREATE FORK bob;
+USE FORK alice;
+UPDATE accounts SET balance = 120.0 WHERE owner = 'ada';
+UPDATE accounts SET balance = 300.0 WHERE owner = 'grace';
+USE FORK bob;
+UPDATE accounts SET balance = 90.0 WHERE owner = 'ada';
+UPDATE accounts SET balance = 5.0 WHERE owner = 'barbara';
+-- The rows both forks changed since they split, differently: ada's only,
+-- with its value in their common base and on each side.
+SHOW DIVERGENCE BETWEEN alice AND bob;
+-- Every row whose value differs between the two now: ada, grace, barbara.
+SHOW DIFF BETWEEN alice AND bob;

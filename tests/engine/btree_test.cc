@@ -257,6 +257,141 @@ TEST(BTreeTest, OverflowValues) {
   EXPECT_TRUE(report.ok()) << report.ToString();
 }
 
+// SummarizePage, TreeReaches and OverflowChain (the divergence reports'
+// view of pages) name every page of a fork: each node is reached by its own
+// tree at its level from its first key and by no other tree, each leaf's
+// chains hold exactly the tree's overflow pages, and the rest is the meta
+// page, free pages or unmapped.
+TEST(BTreeTest, PageSummariesNameEveryPage) {
+  Fixture f;
+  ENGINE_ASSERT_OK_AND_ASSIGN(PageNo other_root, BTree::Create(f.pages.get()));
+  BTree tree = f.tree();
+  BTree other(static_cast<PageWriter*>(f.pages.get()), other_root);
+  const std::string big(3 * f.block_size(), 'v');
+  for (int i = 0; i < 3000; ++i) {
+    ENGINE_ASSERT_OK(tree.Insert(Key(i), i % 500 == 0 ? big : "value"));
+    ENGINE_ASSERT_OK(other.Insert(Key(i), "other"));
+  }
+  for (int i = 1000; i < 2000; ++i) ENGINE_ASSERT_OK(tree.Delete(Key(i)));
+  std::vector<PageNo> used[2];
+  TreeStats stats[2];
+  const PageNo roots[2] = {f.root_page, other_root};
+  for (int t = 0; t < 2; ++t)
+    ENGINE_ASSERT_OK(CheckTree(f.pages.get(), roots[t], &used[t], &stats[t]));
+  ASSERT_GE(stats[0].height, 2u);
+  ASSERT_GT(stats[0].overflow_pages, 0u);
+  ENGINE_ASSERT_OK_AND_ASSIGN(MetaState meta, ReadMeta(f.pages.get()));
+  ASSERT_GT(meta.free_count, 0u);
+
+  std::map<PageNo, int> owner;  // page -> tree
+  for (int t = 0; t < 2; ++t) {
+    for (PageNo p : used[t]) owner[p] = t;
+  }
+  uint64_t free_pages = 0;
+  std::map<PageNo, int> chained;  // overflow page -> tree, from the leaves
+  for (PageNo page = 0; page < meta.next_page + 2; ++page) {
+    ENGINE_ASSERT_OK_AND_ASSIGN(PageSummary s,
+                                SummarizePage(f.pages.get(), page, true));
+    SCOPED_TRACE("page " + std::to_string(page));
+    ENGINE_ASSERT_OK_AND_ASSIGN(PageSummary quick,
+                                SummarizePage(f.pages.get(), page));
+    EXPECT_EQ(quick.first_key, s.first_key);
+    EXPECT_EQ(quick.last_key, s.last_key);
+    EXPECT_TRUE(quick.overflows.empty());
+    if (page == kMetaPage) {
+      EXPECT_EQ(s.type, PageSummary::Type::kMeta);
+    } else if (page >= meta.next_page) {
+      EXPECT_EQ(s.type, PageSummary::Type::kUnmapped);
+    } else if (s.type == PageSummary::Type::kFree) {
+      EXPECT_EQ(owner.count(page), 0u);
+      ++free_pages;
+    } else if (s.type == PageSummary::Type::kOverflow) {
+      EXPECT_EQ(owner.count(page), 1u);
+    } else {
+      ASSERT_TRUE(s.type == PageSummary::Type::kLeaf ||
+                  s.type == PageSummary::Type::kInternal);
+      ASSERT_EQ(owner.count(page), 1u);
+      ASSERT_GT(s.count, 0u);
+      EXPECT_LE(s.first_key, s.last_key);
+      for (int t = 0; t < 2; ++t) {
+        ENGINE_ASSERT_OK_AND_ASSIGN(
+            bool reached,
+            TreeReaches(f.pages.get(), roots[t], s.first_key, s.level, page));
+        EXPECT_EQ(reached, owner[page] == t) << "tree " << t;
+        // The last key reaches the node too.
+        ENGINE_ASSERT_OK_AND_ASSIGN(
+            reached,
+            TreeReaches(f.pages.get(), roots[t], s.last_key, s.level, page));
+        EXPECT_EQ(reached, owner[page] == t) << "tree " << t;
+      }
+      for (const PageSummary::Chain& c : s.overflows) {
+        ENGINE_ASSERT_OK_AND_ASSIGN(std::vector<PageNo> chain,
+                                    OverflowChain(f.pages.get(), c.head));
+        const uint64_t cap = f.block_size() - kOverflowHeaderSize;
+        EXPECT_EQ(c.size, big.size());
+        EXPECT_EQ(chain.size(), (big.size() + cap - 1) / cap);
+        for (PageNo c : chain) chained[c] = owner[page];
+      }
+    }
+  }
+  EXPECT_EQ(free_pages, meta.free_count);
+  uint64_t overflow_pages = 0;
+  for (const auto& [page, t] : owner) {
+    ENGINE_ASSERT_OK_AND_ASSIGN(PageSummary s,
+                                SummarizePage(f.pages.get(), page));
+    if (s.type != PageSummary::Type::kOverflow) continue;
+    ++overflow_pages;
+    EXPECT_EQ(chained.count(page), 1u) << page;
+    EXPECT_EQ(chained[page], t) << page;
+  }
+  EXPECT_EQ(overflow_pages, stats[0].overflow_pages + stats[1].overflow_pages);
+  EXPECT_EQ(chained.size(), overflow_pages);
+
+  // A chain that loops back on itself is Corruption, not a hang.
+  const PageNo head =
+      *std::find_if(used[0].begin(), used[0].end(), [&](PageNo p) {
+        auto s = SummarizePage(f.pages.get(), p);
+        return s.ok() && s->type == PageSummary::Type::kOverflow;
+      });
+  ENGINE_ASSERT_OK_AND_ASSIGN(char* bytes, f.pages->MutablePage(head));
+  std::memcpy(bytes + 8, &head, sizeof(head));
+  EXPECT_TRUE(OverflowChain(f.pages.get(), head).status().IsCorruption());
+}
+
+// SeekNear keeps the upper levels of the path that still lead to the key:
+// ascending and descending seeks in any mix land where Seek() lands.
+TEST(BTreeTest, SeekNearLandsWhereSeekDoes) {
+  Fixture f(Backend::kMemory, cow::kBlockSizeMin);  // a taller tree
+  BTree tree = f.tree();
+  for (int i = 0; i < 20000; i += 2) ENGINE_ASSERT_OK(tree.Insert(Key(i), "v"));
+  ASSERT_GE(f.Stats().height, 3u);
+  auto near = tree.NewCursor();
+  auto fresh = tree.NewCursor();
+  std::mt19937_64 rng(7);
+  for (int step = 0; step < 3000; ++step) {
+    // Mostly small forward hops, sometimes a jump anywhere.
+    static int at = 0;
+    at = rng() % 8 == 0 ? static_cast<int>(rng() % 20100)
+                        : at + static_cast<int>(rng() % 300);
+    const std::string key = Key(at);
+    ENGINE_ASSERT_OK(near->SeekNear(key));
+    ENGINE_ASSERT_OK(fresh->Seek(key));
+    ASSERT_EQ(near->Valid(), fresh->Valid()) << key;
+    if (!fresh->Valid()) {
+      at = 0;
+      continue;
+    }
+    ASSERT_EQ(near->key(), fresh->key()) << key;
+    // Walking on from there agrees too.
+    ENGINE_ASSERT_OK(near->Next());
+    ENGINE_ASSERT_OK(fresh->Next());
+    ASSERT_EQ(near->Valid(), fresh->Valid());
+    if (fresh->Valid()) {
+      ASSERT_EQ(near->key(), fresh->key());
+    }
+  }
+}
+
 TEST(BTreeTest, BackwardScan) {
   Fixture f;
   BTree tree = f.tree();

@@ -5,7 +5,8 @@
 // ALTER TABLE and RENAME TABLE, the planner's choices, each compared with
 // the same query forced to a full scan, and the binlog and replication
 // statements (SHOW BINLOG, PURGE BINLOG, START/STOP/WAIT FOR REPLICATION,
-// SHOW REPLICATION [CONFLICTS]).
+// SHOW REPLICATION [CONFLICTS]) and the divergence statements (SHOW
+// DIVERGENCE, SHOW DIVERGENT PAGES, SHOW DIFF).
 //
 // Every error path is checked for its message (what and where) and for
 // atomicity: a dump of every table of the current fork (SHOW TABLES, SHOW
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <string>
@@ -2425,14 +2427,284 @@ TEST_F(ExecutorBinlogTest, ReplicationErrorsChangeNothing) {
                                          "main|blue|running|3|3|0|0|NULL"}));
 }
 
+// ---------------------------------------------------------------------------
+// Divergence between forks.
+
+class ExecutorDivergenceTest : public ExecutorBinlogTest {
+ protected:
+  // Forks a and b of main, made one after the other (their merge base is
+  // main as it was then), each with writes of its own since. In t: row 1 is
+  // updated differently on both sides, row 2 too but in different columns,
+  // row 3 updated on a and deleted on b, row 4 the other way round, row 5
+  // updated on a only, 6 inserted on both with different rows, 7 inserted on
+  // both alike, 8 on a only, 9 on b only. In u (a two-column key): ('x', 1)
+  // updated alike on both sides, ('x', 2) differently.
+  void LoadForks() {
+    ENGINE_ASSERT_OK(Exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score INTEGER);"
+        "INSERT INTO t VALUES (1, 'one', 10), (2, 'two', 20), "
+        "  (3, 'three', 30), (4, 'four', 40), (5, 'five', 50);"
+        "CREATE TABLE u (g TEXT, n INTEGER, v REAL, PRIMARY KEY (g, n));"
+        "INSERT INTO u VALUES ('x', 1, 0.5), ('x', 2, 1.5);"
+        "CREATE FORK a; CREATE FORK b;"));
+    ENGINE_ASSERT_OK(
+        Exec("USE FORK a;"
+             "UPDATE t SET score = 11 WHERE id = 1;"
+             "UPDATE t SET name = 'TWO' WHERE id = 2;"
+             "UPDATE t SET score = 33 WHERE id = 3;"
+             "DELETE FROM t WHERE id = 4;"
+             "UPDATE t SET score = 55 WHERE id = 5;"
+             "INSERT INTO t VALUES (6, 'six-a', 60), (7, 'seven', 70), "
+             "  (8, 'eight', 80);"
+             "UPDATE u SET v = 9.0 WHERE n = 1;"
+             "UPDATE u SET v = 2.5 WHERE n = 2;"));
+    ENGINE_ASSERT_OK(
+        Exec("USE FORK b;"
+             "UPDATE t SET score = 12 WHERE id = 1;"
+             "UPDATE t SET score = 22 WHERE id = 2;"
+             "DELETE FROM t WHERE id = 3;"
+             "UPDATE t SET name = 'FOUR' WHERE id = 4;"
+             "INSERT INTO t VALUES (6, 'six-b', 60), (7, 'seven', 70), "
+             "  (9, 'nine', 90);"
+             "UPDATE u SET v = 9.0 WHERE n = 1;"
+             "UPDATE u SET v = 3.5 WHERE n = 2;"
+             "USE FORK main;"));
+  }
+
+  // SHOW DIVERGENCE BETWEEN a AND b for the forks of LoadForks(), by row.
+  static constexpr std::string_view kRow1 =
+      "t|{\"id\":1}|update/update|{\"id\":1,\"name\":\"one\",\"score\":10}|"
+      "{\"id\":1,\"name\":\"one\",\"score\":11}|"
+      "{\"id\":1,\"name\":\"one\",\"score\":12}";
+  static constexpr std::string_view kRow2 =
+      "t|{\"id\":2}|update/update|{\"id\":2,\"name\":\"two\",\"score\":20}|"
+      "{\"id\":2,\"name\":\"TWO\",\"score\":20}|"
+      "{\"id\":2,\"name\":\"two\",\"score\":22}";
+  static constexpr std::string_view kRow3 =
+      "t|{\"id\":3}|update/delete|{\"id\":3,\"name\":\"three\",\"score\":30}|"
+      "{\"id\":3,\"name\":\"three\",\"score\":33}|NULL";
+  static constexpr std::string_view kRow4 =
+      "t|{\"id\":4}|delete/update|{\"id\":4,\"name\":\"four\",\"score\":40}|"
+      "NULL|{\"id\":4,\"name\":\"FOUR\",\"score\":40}";
+  static constexpr std::string_view kRow6 =
+      "t|{\"id\":6}|insert/insert|NULL|"
+      "{\"id\":6,\"name\":\"six-a\",\"score\":60}|"
+      "{\"id\":6,\"name\":\"six-b\",\"score\":60}";
+  static constexpr std::string_view kRowU =
+      "u|{\"g\":\"x\",\"n\":2}|update/update|{\"g\":\"x\",\"n\":2,\"v\":1.5}|"
+      "{\"g\":\"x\",\"n\":2,\"v\":2.5}|{\"g\":\"x\",\"n\":2,\"v\":3.5}";
+
+  static Rows Of(std::initializer_list<std::string_view> rows) {
+    Rows out;
+    for (std::string_view r : rows) out.emplace_back(r);
+    return out;
+  }
+};
+
+TEST_F(ExecutorDivergenceTest, ResultColumnsAreNamedAsInSqlMd) {
+  EXPECT_EQ(Names("SHOW DIVERGENCE BETWEEN a AND b"),
+            (std::vector<std::string>{"table_name", "key", "kind", "base", "a",
+                                      "b"}));
+  EXPECT_EQ(Names("SHOW DIVERGENT PAGES BETWEEN a AND b"),
+            (std::vector<std::string>{"page", "table_name", "base", "a", "b"}));
+  EXPECT_EQ(Names("SHOW DIFF BETWEEN a AND b FOR TABLE t"),
+            (std::vector<std::string>{"table_name", "key", "kind", "a", "b"}));
+}
+
+TEST_F(ExecutorDivergenceTest, ShowDivergenceHasOneRowPerDivergentRow) {
+  LoadForks();
+  // Rows 5, 7, 8, 9 and ('x', 1) changed on one side only or alike on both.
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b"),
+            Of({kRow1, kRow2, kRow3, kRow4, kRow6, kRowU}));
+  // The same from the other side: the kinds and images swap.
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN b AND a FOR TABLE t"),
+            (Rows{"t|{\"id\":1}|update/update|"
+                  "{\"id\":1,\"name\":\"one\",\"score\":10}|"
+                  "{\"id\":1,\"name\":\"one\",\"score\":12}|"
+                  "{\"id\":1,\"name\":\"one\",\"score\":11}",
+                  "t|{\"id\":2}|update/update|"
+                  "{\"id\":2,\"name\":\"two\",\"score\":20}|"
+                  "{\"id\":2,\"name\":\"two\",\"score\":22}|"
+                  "{\"id\":2,\"name\":\"TWO\",\"score\":20}",
+                  "t|{\"id\":3}|delete/update|"
+                  "{\"id\":3,\"name\":\"three\",\"score\":30}|NULL|"
+                  "{\"id\":3,\"name\":\"three\",\"score\":33}",
+                  "t|{\"id\":4}|update/delete|"
+                  "{\"id\":4,\"name\":\"four\",\"score\":40}|"
+                  "{\"id\":4,\"name\":\"FOUR\",\"score\":40}|NULL",
+                  "t|{\"id\":6}|insert/insert|NULL|"
+                  "{\"id\":6,\"name\":\"six-b\",\"score\":60}|"
+                  "{\"id\":6,\"name\":\"six-a\",\"score\":60}"}));
+  // main itself has not changed since the forks were made.
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN main AND a"), Rows{});
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND a"), Rows{});
+}
+
+TEST_F(ExecutorDivergenceTest, AtCellLevelUpdatesOfDifferentColumnsAgree) {
+  LoadForks();
+  // Row 2: a changed name, b changed score. Deletes still diverge.
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b AT CELL LEVEL"),
+            Of({kRow1, kRow3, kRow4, kRow6, kRowU}));
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t AT CELL LEVEL"),
+            Of({kRow1, kRow3, kRow4, kRow6}));
+}
+
+TEST_F(ExecutorDivergenceTest, ForTableReportsThatTableOnly) {
+  LoadForks();
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t"),
+            Of({kRow1, kRow2, kRow3, kRow4, kRow6}));
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE u"), Of({kRowU}));
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN \"a\" AND B FOR TABLE U"), Of({kRowU}));
+}
+
+TEST_F(ExecutorDivergenceTest, ShowDiffHasOneRowPerDifferingRow) {
+  LoadForks();
+  const Rows t = {
+      "t|{\"id\":1}|changed|{\"id\":1,\"name\":\"one\",\"score\":11}|"
+      "{\"id\":1,\"name\":\"one\",\"score\":12}",
+      "t|{\"id\":2}|changed|{\"id\":2,\"name\":\"TWO\",\"score\":20}|"
+      "{\"id\":2,\"name\":\"two\",\"score\":22}",
+      "t|{\"id\":3}|removed|{\"id\":3,\"name\":\"three\",\"score\":33}|NULL",
+      "t|{\"id\":4}|added|NULL|{\"id\":4,\"name\":\"FOUR\",\"score\":40}",
+      "t|{\"id\":5}|changed|{\"id\":5,\"name\":\"five\",\"score\":55}|"
+      "{\"id\":5,\"name\":\"five\",\"score\":50}",
+      "t|{\"id\":6}|changed|{\"id\":6,\"name\":\"six-a\",\"score\":60}|"
+      "{\"id\":6,\"name\":\"six-b\",\"score\":60}",
+      "t|{\"id\":8}|removed|{\"id\":8,\"name\":\"eight\",\"score\":80}|NULL",
+      "t|{\"id\":9}|added|NULL|{\"id\":9,\"name\":\"nine\",\"score\":90}",
+  };
+  const std::string u =
+      "u|{\"g\":\"x\",\"n\":2}|changed|{\"g\":\"x\",\"n\":2,\"v\":2.5}|"
+      "{\"g\":\"x\",\"n\":2,\"v\":3.5}";
+  Rows all = t;
+  all.push_back(u);
+  EXPECT_EQ(T("SHOW DIFF BETWEEN a AND b"), all);
+  EXPECT_EQ(T("SHOW DIFF BETWEEN a AND b FOR TABLE t"), t);
+  EXPECT_EQ(T("SHOW DIFF BETWEEN a AND b FOR TABLE u"), Rows{u});
+  EXPECT_EQ(T("SHOW DIFF BETWEEN b AND a FOR TABLE u"),
+            Rows{"u|{\"g\":\"x\",\"n\":2}|changed|"
+                 "{\"g\":\"x\",\"n\":2,\"v\":3.5}|"
+                 "{\"g\":\"x\",\"n\":2,\"v\":2.5}"});
+  EXPECT_EQ(T("SHOW DIFF BETWEEN main AND b FOR TABLE u"),
+            (Rows{"u|{\"g\":\"x\",\"n\":1}|changed|"
+                  "{\"g\":\"x\",\"n\":1,\"v\":0.5}|"
+                  "{\"g\":\"x\",\"n\":1,\"v\":9.0}",
+                  "u|{\"g\":\"x\",\"n\":2}|changed|"
+                  "{\"g\":\"x\",\"n\":2,\"v\":1.5}|"
+                  "{\"g\":\"x\",\"n\":2,\"v\":3.5}"}));
+  EXPECT_EQ(T("SHOW DIFF BETWEEN b AND b"), Rows{});
+}
+
+TEST_F(ExecutorDivergenceTest, ShowDivergentPagesListsPagesWrittenOnBothSides) {
+  LoadForks();
+  const Rows pages = T("SHOW DIVERGENT PAGES BETWEEN a AND b");
+  ASSERT_FALSE(pages.empty());
+  int64_t last = -1;
+  bool t_leaf = false;
+  for (const std::string& p : pages) {
+    SCOPED_TRACE(p);
+    ASSERT_EQ(std::count(p.begin(), p.end(), '|'), 4);
+    const int64_t page = std::stoll(p.substr(0, p.find('|')));
+    EXPECT_GT(page, last);  // ascending, each page once
+    last = page;
+    // t's rows share one leaf, written on both sides.
+    if (p.substr(p.find('|')) == "|t|t leaf|t leaf|t leaf") t_leaf = true;
+  }
+  EXPECT_TRUE(t_leaf);
+  // main wrote nothing since the forks were made.
+  EXPECT_EQ(T("SHOW DIVERGENT PAGES BETWEEN main AND a"), Rows{});
+}
+
+TEST_F(ExecutorDivergenceTest, SchemaChangeOnOneSideAndRowChangeOnTheOther) {
+  ENGINE_ASSERT_OK(
+      Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+           "INSERT INTO t VALUES (1, 'x'), (2, 'y');"
+           "CREATE TABLE w (id INTEGER PRIMARY KEY);"
+           "INSERT INTO w VALUES (1);"
+           "CREATE FORK a; CREATE FORK b;"
+           "USE FORK a;"
+           "ALTER TABLE t ADD COLUMN c INTEGER DEFAULT 0;"
+           "ALTER TABLE w ADD COLUMN z TEXT;"
+           "USE FORK b;"
+           "UPDATE t SET v = 'z' WHERE id = 1;"
+           "USE FORK main;"));
+  // w changed on a only: not divergent.
+  const Rows schema = {
+      "t|NULL|schema|CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)|"
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, c INTEGER DEFAULT 0)|"
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"};
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b"), schema);
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t AT CELL LEVEL"),
+            schema);
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE w"), Rows{});
+  // The diff names each side's columns.
+  EXPECT_EQ(T("SHOW DIFF BETWEEN a AND b FOR TABLE t"),
+            (Rows{"t|{\"id\":1}|changed|{\"id\":1,\"v\":\"x\",\"c\":0}|"
+                  "{\"id\":1,\"v\":\"z\"}",
+                  "t|{\"id\":2}|changed|{\"id\":2,\"v\":\"y\",\"c\":0}|"
+                  "{\"id\":2,\"v\":\"y\"}"}));
+}
+
+TEST_F(ExecutorDivergenceTest, ATransactionComparesTheCommittedStates) {
+  LoadForks();
+  const Rows before = T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t");
+  ENGINE_ASSERT_OK(
+      Exec("USE FORK a; BEGIN; INSERT INTO t VALUES (9, 'nine-a', 1);"));
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t"), before);
+  EXPECT_TRUE(session().in_transaction());
+  ENGINE_ASSERT_OK(Exec("COMMIT"));
+  Rows after = before;
+  after.push_back(
+      "t|{\"id\":9}|insert/insert|NULL|"
+      "{\"id\":9,\"name\":\"nine-a\",\"score\":1}|"
+      "{\"id\":9,\"name\":\"nine\",\"score\":90}");
+  EXPECT_EQ(T("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t"), after);
+
+  // A prepared statement reports afresh on each run.
+  auto stmt = session().Prepare("SHOW DIFF BETWEEN a AND b FOR TABLE u");
+  ASSERT_TRUE(stmt.ok()) << stmt.status().ToString();
+  auto count = [&]() {
+    int rows = 0;
+    while (true) {
+      auto step = stmt->Step();
+      EXPECT_TRUE(step.ok()) << step.status().ToString();
+      if (!step.ok() || !*step) return rows;
+      ++rows;
+    }
+  };
+  EXPECT_EQ(count(), 1);
+  ENGINE_ASSERT_OK(Exec("UPDATE u SET v = 3.5 WHERE n = 2"));
+  stmt->Reset();
+  EXPECT_EQ(count(), 0);
+}
+
+TEST_F(ExecutorDivergenceTest, ErrorsNameTheForkOrTableAndChangeNothing) {
+  LoadForks();
+  EXPECT_SQL_FAILS_CLEANLY("SHOW DIVERGENCE BETWEEN a AND nope", kNotFound,
+                           "fork 'nope' does not exist");
+  EXPECT_SQL_FAILS_CLEANLY("SHOW DIVERGENCE BETWEEN nope AND b AT CELL LEVEL",
+                           kNotFound, "fork 'nope' does not exist");
+  EXPECT_SQL_FAILS_CLEANLY("SHOW DIVERGENT PAGES BETWEEN a AND nope", kNotFound,
+                           "fork 'nope' does not exist");
+  EXPECT_SQL_FAILS_CLEANLY("SHOW DIFF BETWEEN nope AND b", kNotFound,
+                           "fork 'nope' does not exist");
+  EXPECT_SQL_FAILS_CLEANLY("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE nope",
+                           kNotFound, "table nope does not exist");
+  EXPECT_SQL_FAILS_CLEANLY("SHOW DIFF BETWEEN a AND b FOR TABLE nope",
+                           kNotFound, "table nope does not exist");
+  EXPECT_EQ(T("SHOW DIFF BETWEEN a AND nope"),
+            Rows{"error: fork 'nope' does not exist"});
+}
+
 TEST_F(ExecutorTest, SyntaxAndUnsupportedStatementsChangeNothing) {
   LoadSample();
   EXPECT_SQL_FAILS_CLEANLY("INSERT INTO t VALUES (5, 'x'", kInvalidArgument,
                            "1:29: expected ')', found end of input");
   EXPECT_SQL_FAILS_CLEANLY("DELETE t", kInvalidArgument,
                            "1:8: expected FROM, found 't'");
-  EXPECT_SQL_FAILS_CLEANLY("SHOW DIFF BETWEEN main AND main", kNotSupported,
-                           "SHOW DIFF is not supported yet");
+  EXPECT_SQL_FAILS_CLEANLY("ALTER TABLE t ADD COLUMN c INTEGER ONLINE",
+                           kNotSupported,
+                           "ALTER TABLE ... ONLINE is not supported yet");
   EXPECT_SQL_FAILS_CLEANLY("SELECT * FROM t, p", kNotSupported,
                            "joins are not supported");
 }

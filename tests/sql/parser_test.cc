@@ -3,8 +3,8 @@
 // ast.h with the fields the executor relies on; expressions bind with
 // SQLite's precedence; every syntax error says "LINE:COLUMN: expected ...,
 // found ..." at the token at fault and still moves the tail past the failed
-// statement's ';'; and the statements that later work brings (divergence,
-// online DDL, migrations) are NotSupported.
+// statement's ';'; and the statements that later work brings (online DDL,
+// migrations) are NotSupported.
 #include "sql-lite-frontend/parser.h"
 
 #include <gtest/gtest.h>
@@ -925,8 +925,8 @@ TEST(ParserErrorTest, AlterRenameShowUseShapes) {
                     "expected a table name, found end of input");
   ExpectSyntaxError(
       "SHOW FOO", "FOO",
-      "expected TABLES, CREATE TABLE, FORKS, BINLOG or REPLICATION, found "
-      "'FOO'");
+      "expected TABLES, CREATE TABLE, FORKS, BINLOG, REPLICATION, DIVERGENCE, "
+      "DIVERGENT PAGES or DIFF, found 'FOO'");
   ExpectSyntaxError("SHOW CREATE t", "t", "expected TABLE, found 't'");
   ExpectSyntaxError("USE dev", "dev", "expected FORK, found 'dev'");
   ExpectSyntaxError("USE FORK", "", "expected a fork name, found end of input");
@@ -1221,6 +1221,133 @@ TEST(ParserErrorTest, BinlogAndReplicationErrorsCountLines) {
 }
 
 // ---------------------------------------------------------------------------
+// Divergence between forks.
+
+TEST(ParserTest, ShowDivergenceForms) {
+  struct Case {
+    std::string_view sql;
+    std::string_view a;
+    std::string_view b;
+    std::string_view table;
+    bool cell_level;
+  } cases[] = {
+      {"SHOW DIVERGENCE BETWEEN a AND b", "a", "b", "", false},
+      {"show divergence between Feature-1 and \"Dev\" for table T at cell "
+       "level;",
+       "feature-1", "Dev", "T", true},
+      {"SHOW DIVERGENCE BETWEEN main AND v2.0 AT CELL LEVEL", "main", "v2.0",
+       "", true},
+      {"SHOW DIVERGENCE BETWEEN \"A b\" AND B FOR TABLE \"Order\";", "A b", "b",
+       "Order", false},
+  };
+  for (const Case& c : cases) {
+    auto p = ParseOk(c.sql);
+    const ShowDivergenceStmt* s = BodyOf<ShowDivergenceStmt>(p);
+    ASSERT_NE(s, nullptr) << c.sql;
+    EXPECT_EQ(s->a, c.a) << c.sql;
+    EXPECT_EQ(s->b, c.b) << c.sql;
+    EXPECT_EQ(s->table, c.table) << c.sql;
+    EXPECT_EQ(s->cell_level, c.cell_level) << c.sql;
+  }
+}
+
+TEST(ParserTest, ShowDivergentPagesForms) {
+  {
+    auto p = ParseOk("SHOW DIVERGENT PAGES BETWEEN a AND b");
+    const ShowDivergentPagesStmt* s = BodyOf<ShowDivergentPagesStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->a, "a");
+    EXPECT_EQ(s->b, "b");
+  }
+  {
+    auto p = ParseOk("show divergent pages between \"Left\" and Release-v1.2;");
+    const ShowDivergentPagesStmt* s = BodyOf<ShowDivergentPagesStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->a, "Left");
+    EXPECT_EQ(s->b, "release-v1.2");
+  }
+}
+
+TEST(ParserTest, ShowDiffForms) {
+  {
+    auto p = ParseOk("SHOW DIFF BETWEEN a AND b");
+    const ShowDiffStmt* s = BodyOf<ShowDiffStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->a, "a");
+    EXPECT_EQ(s->b, "b");
+    EXPECT_EQ(s->table, "");
+  }
+  {
+    auto p = ParseOk("show diff between FEATURE-1 and \"Main\" for table Acc;");
+    const ShowDiffStmt* s = BodyOf<ShowDiffStmt>(p);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->a, "feature-1");
+    EXPECT_EQ(s->b, "Main");
+    EXPECT_EQ(s->table, "Acc");
+  }
+}
+
+TEST(ParserErrorTest, DivergenceShapes) {
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a;", ";",
+                    "expected AND, found ';'");
+  ExpectSyntaxError("SHOW DIVERGENCE a AND b;", "a",
+                    "expected BETWEEN, found 'a'");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN", "",
+                    "expected a fork name, found end of input");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND", "",
+                    "expected a fork name, found end of input");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a OR b", "OR",
+                    "expected AND, found 'OR'");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND b FOR tbl", "tbl",
+                    "expected TABLE, found 'tbl'");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE", "",
+                    "expected a table name, found end of input");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND b FOR TABLE order", "order",
+                    "expected a table name, found 'order'");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND b AT ROW LEVEL", "ROW",
+                    "expected CELL, found 'ROW'");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND b AT CELL", "",
+                    "expected LEVEL, found end of input");
+  // The clauses come in SQL.md's order.
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND b AT CELL LEVEL FOR TABLE t",
+                    "FOR", "expected end of statement, found 'FOR'");
+  ExpectSyntaxError("SHOW DIVERGENCE BETWEEN a AND b c", "c",
+                    "expected end of statement, found 'c'");
+  ExpectSyntaxError("SHOW DIVERGENT BETWEEN a AND b", "BETWEEN",
+                    "expected PAGES, found 'BETWEEN'");
+  ExpectSyntaxError("SHOW DIVERGENT PAGES a AND b", "a",
+                    "expected BETWEEN, found 'a'");
+  ExpectSyntaxError("SHOW DIVERGENT PAGES BETWEEN a;", ";",
+                    "expected AND, found ';'");
+  // Pages belong to no one table; DIFF compares values, never cells.
+  ExpectSyntaxError("SHOW DIVERGENT PAGES BETWEEN a AND b FOR TABLE t;", "FOR",
+                    "expected end of statement, found 'FOR'");
+  ExpectSyntaxError("SHOW DIVERGENT PAGES BETWEEN a AND b AT CELL LEVEL", "AT",
+                    "expected end of statement, found 'AT'");
+  ExpectSyntaxError("SHOW DIFF BETWEEN a AND b AT CELL LEVEL;", "AT",
+                    "expected end of statement, found 'AT'");
+  ExpectSyntaxError("SHOW DIFF a AND b", "a", "expected BETWEEN, found 'a'");
+  ExpectSyntaxError("SHOW DIFF BETWEEN a", "",
+                    "expected AND, found end of input");
+  ExpectSyntaxError("SHOW DIFF BETWEEN a AND b FOR TABLE", "",
+                    "expected a table name, found end of input");
+  ExpectSyntaxError(
+      "SHOW DIFFS BETWEEN a AND b", "DIFFS",
+      "expected TABLES, CREATE TABLE, FORKS, BINLOG, REPLICATION, "
+      "DIVERGENCE, DIVERGENT PAGES or DIFF, found 'DIFFS'");
+}
+
+TEST(ParserErrorTest, DivergenceErrorsCountLinesAndSetTheTail) {
+  EXPECT_EQ(
+      ParseError("SHOW DIVERGENCE\n  BETWEEN a\n  AND b\n  AT CELL").message(),
+      "4:10: expected LEVEL, found end of input");
+  size_t tail = 0;
+  EXPECT_EQ(ParseError("SHOW DIFF BETWEEN a; SELECT 1", &tail).message(),
+            "1:20: expected AND, found ';'");
+  EXPECT_EQ(tail, 20u);
+}
+
+// ---------------------------------------------------------------------------
 // Statements later work brings.
 
 TEST(ParserTest, LaterStatementsAreNotSupportedYet) {
@@ -1228,11 +1355,6 @@ TEST(ParserTest, LaterStatementsAreNotSupportedYet) {
     std::string_view sql;
     std::string_view message;
   } cases[] = {
-      {"SHOW DIVERGENCE BETWEEN a AND b FOR TABLE t AT CELL LEVEL",
-       "SHOW DIVERGENCE is not supported yet"},
-      {"SHOW DIFF BETWEEN a AND b", "SHOW DIFF is not supported yet"},
-      {"SHOW DIVERGENT PAGES BETWEEN a AND b",
-       "SHOW DIVERGENT PAGES is not supported yet"},
       {"ALTER TABLE t ADD COLUMN c INTEGER ONLINE",
        "ALTER TABLE ... ONLINE is not supported yet"},
       {"ALTER TABLE t DROP COLUMN c ONLINE POSTPONE COMPLETION ASYNC",
@@ -1257,9 +1379,9 @@ TEST(ParserTest, LaterStatementsAreNotSupportedYet) {
 
 TEST(ParserTest, NotSupportedStatementStillSetsTheTail) {
   size_t tail = 0;
-  const Status s = ParseError("SHOW DIFF BETWEEN a AND b; SELECT 1", &tail);
+  const Status s = ParseError("SHOW MIGRATIONS; SELECT 1", &tail);
   EXPECT_EQ(s.code(), Status::Code::kNotSupported);
-  EXPECT_EQ(tail, 26u);
+  EXPECT_EQ(tail, 16u);
 }
 
 }  // namespace

@@ -52,6 +52,7 @@
 #include <variant>
 #include <vector>
 
+#include "forkdb/divergence.h"
 #include "forkdb/schema.h"
 #include "forkdb/status.h"
 #include "forkdb/value.h"
@@ -370,6 +371,23 @@ class Database {
   Result<bool> WaitForReplication(std::string_view target,
                                   std::chrono::milliseconds timeout);
 
+  // Divergence (forkdb/divergence.h has the rules). Each call works on
+  // snapshots taken at its start, so writers never wait for it, and streams
+  // its records to `fn` in order (tables by folded name, then key order;
+  // pages ascending) until `fn` returns false. NotFound for a missing fork
+  // or table; InvalidArgument for a snapshot of another database or, except
+  // for Diff, two sides with no common ancestor.
+  Result<MergeBase> FindMergeBase(const CompareSide& a, const CompareSide& b);
+  // Rows changed on both sides since the merge base, differently.
+  Status Divergence(const CompareSide& a, const CompareSide& b,
+                    const DivergenceOptions& options, const DivergentRowFn& fn);
+  // Logical pages written on both sides since the merge base.
+  Status DivergentPages(const CompareSide& a, const CompareSide& b,
+                        const DivergentPageFn& fn);
+  // Rows whose current values differ between a and b.
+  Status Diff(const CompareSide& a, const CompareSide& b,
+              const DiffOptions& options, const DiffRowFn& fn);
+
   // The integrity check: every page's checksum and reference count, and per
   // fork the catalog, every table's B+tree and index (key order, separators,
   // fill, no orphan pages, index entries equal to rows). Returns the list of
@@ -383,6 +401,7 @@ class Database {
   friend class Replicator;
   // An internal handle: holds no OpenToken.
   explicit Database(std::shared_ptr<Rep> rep) : rep_(std::move(rep)) {}
+  struct Compare;  // divergence.cc: the views behind compared snapshots
   std::shared_ptr<Rep> rep_;
   // When the last handle from Open() goes, the replication threads stop
   // (joined, on that thread) so that the store closes there and then, unless

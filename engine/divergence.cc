@@ -254,7 +254,6 @@ class State {
 
   const cow::Root& root() const { return snap_->root(); }
   PageReader* pages() { return &pages_; }
-  const std::vector<Tree>& trees() const { return trees_; }
 
   std::optional<TableDef> Find(const std::string& folded) const {
     auto it = tables_.find(folded);
